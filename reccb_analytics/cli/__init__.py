@@ -1,0 +1,74 @@
+"""The ``reccb`` command line: a thin click layer over the library.
+
+Each command parses its options, makes one library call and prints the result. Errors the user
+can fix are ``ReccbError``s: ``main()`` prints them as one line and exits with their
+``exit_code`` (see ``reccb_analytics.exceptions``); anything else is a bug and keeps its traceback.
+Command groups live in sibling modules and register themselves in ``_register``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from ..exceptions import ReccbError
+from .common import CONTEXT_SETTINGS
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="reccb")
+def cli() -> None:
+    """Twilio call-recording analytics: ingest metadata and callback logs into DuckDB, sync from
+    the Twilio API, run reports, archive and delete safely.
+
+    \b
+    Examples:
+      reccb demo                                   # synthesize, ingest, run every report
+      reccb ingest recordings exports/ --db data/reccb.duckdb
+      reccb ingest callbacks logs/*.ndjson.gz --strict
+      reccb report run storage_costs -p start_month 2026-01
+    """
+
+
+def _register() -> None:
+    # Each command module registers its commands here (module name, command names).
+    for module_name, attr_names in (
+        ("ingest", ("ingest",)),
+        ("synth", ("synth",)),
+        ("demo", ("demo",)),
+        ("report", ("report", "lab")),
+        ("sync", ("sync",)),
+        ("archive", ("archive", "delete")),
+    ):
+        try:
+            module = __import__(f"{__name__}.{module_name}", fromlist=list(attr_names))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{module_name}":
+                raise
+            continue
+        for attr in attr_names:
+            cli.add_command(getattr(module, attr))
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI, mapping ReccbError to its exit status."""
+    try:
+        cli.main(args=argv, prog_name="reccb", standalone_mode=False)
+    except ReccbError as exc:
+        click.echo(f"reccb: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("reccb: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("reccb: interrupted; rerun the same command to complete", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(0)
