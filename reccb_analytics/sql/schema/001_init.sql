@@ -131,3 +131,21 @@ CREATE TABLE deletion_audit (
     http_status    INTEGER,
     response       VARCHAR
 );
+
+-- Twilio Usage Records (categories 'recordingstorage' and 'recordings'), per account and
+-- month, as Twilio billed them (filled by `reccb sync`); compared with our storage estimate.
+CREATE TABLE usage_records (
+    account_sid   VARCHAR NOT NULL,
+    category      VARCHAR NOT NULL,
+    start_date    DATE NOT NULL,
+    end_date      DATE NOT NULL,
+    usage         DECIMAL(18, 6),
+    usage_unit    VARCHAR,
+    count         DECIMAL(18, 6),
+    count_unit    VARCHAR,
+    price         DECIMAL(18, 6),
+    price_unit    VARCHAR,
+    raw           JSON,
+    fetched_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_sid, category, start_date, end_date)
+);
