@@ -10,6 +10,8 @@ the new one, plus at worst a ``.part`` file that the next run removes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import errno
 import hashlib
@@ -20,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -100,6 +103,33 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP-date: fall back to our own backoff
 
 
+def announced_digests(headers: Any) -> dict[str, bytes]:
+    """Digests the server announced for the body: ``{"md5"|"sha256": raw bytes}``.
+
+    Twilio publishes no checksum for media, but a server or storage proxy may send
+    ``Content-MD5`` (RFC 1864), ``Repr-Digest`` (RFC 9530) or ``Digest`` (RFC 3230). When one
+    is present it is the only way to catch bytes altered in transit inside the audio, which no
+    header parse can see, so it is checked. ``ETag`` is not used: S3 ETags of multipart or
+    KMS-encrypted objects are not MD5s.
+    """
+    found: dict[str, bytes] = {}
+    md5 = headers.get("Content-MD5")
+    if md5:
+        with contextlib.suppress(ValueError, binascii.Error):
+            found["md5"] = base64.b64decode(md5.strip(), validate=True)
+    for name in ("Repr-Digest", "Digest"):
+        value = headers.get(name)
+        if not value:
+            continue
+        for item in value.split(","):
+            algo, _, encoded = item.strip().partition("=")
+            algo = algo.strip().lower().replace("-", "")
+            if algo in ("sha256", "md5"):
+                with contextlib.suppress(ValueError, binascii.Error):
+                    found.setdefault(algo, base64.b64decode(encoded.strip().strip(":"), validate=True))
+    return {k: v for k, v in found.items() if len(v) == (16 if k == "md5" else 32)}
+
+
 def remove_stale_parts(final_path: Path) -> None:
     """Delete ``.part`` files a killed run left for this copy (only this copy's own prefix)."""
     prefix = f".{final_path.name}."
@@ -158,6 +188,8 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
         length_header = response.headers.get("Content-Length")
         content_length = int(length_header) if length_header and length_header.isdigit() else None
         digest = hashlib.sha256()
+        announced = announced_digests(response.headers)
+        md5 = hashlib.md5(usedforsecurity=False) if "md5" in announced else None
         written = 0
         try:
             fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -170,6 +202,8 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
                         if stop is not None and stop.is_set():
                             raise CopyFailure("interrupted", retryable=False, http_status=status)
                         digest.update(chunk)
+                        if md5 is not None:
+                            md5.update(chunk)
                         handle.write(chunk)
                         written += len(chunk)
                 except (requests.RequestException, OSError) as exc:
@@ -191,6 +225,14 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
                         f"truncated download: got {written} of {content_length} bytes",
                         retryable=True, http_status=status,
                     )
+                for algo, expected in announced.items():
+                    got = digest.digest() if algo == "sha256" else md5.digest()  # type: ignore[union-attr]
+                    if got != expected:
+                        raise CopyFailure(
+                            f"checksum mismatch: the body's {algo} is {got.hex()}, the server "
+                            f"announced {expected.hex()} (altered in transit)",
+                            retryable=True, http_status=status,
+                        )
                 try:
                     handle.flush()
                     os.fsync(handle.fileno())

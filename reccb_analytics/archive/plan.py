@@ -159,7 +159,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
 
 def split_unsafe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, str | None]]]:
     """Separate rows whose SIDs are malformed: (safe rows, [(sid, reason, account_sid)])."""
-    good = frame["sid"].map(is_recording_sid) & frame["account_sid"].map(is_account_sid)
+    good = pd.Series([is_recording_sid(s) and is_account_sid(a)
+                      for s, a in zip(frame["sid"], frame["account_sid"])], index=frame.index, dtype=bool)
     refused = []
     for sid, account in frame.loc[~good, ["sid", "account_sid"]].itertuples(index=False):
         which = "recording SID" if not is_recording_sid(sid) else "account SID"
