@@ -6,8 +6,8 @@ even then each recording is deleted only when:
 * the plan file's bytes hash to the plan made with this store (else ``PlanTamperedError``);
 * its SIDs match Twilio's patterns;
 * ``archive_copies`` still records the copy the plan names (same location and hash), and the
-  file is on disk with the recorded size (and, with ``reverify``, the recorded SHA-256, the
-  same ``.sha256`` sidecar, and a WAV header that still parses).
+  file is on disk with the recorded size and its ``.sha256`` sidecar holds the recorded hash
+  (with ``reverify``, also: the file re-hashes to it and its WAV header still parses).
 
 Deletion goes through the twilio SDK (``accounts(AC).recordings(RE).delete_with_http_info()``).
 Every attempt made with ``execute=True`` is a row in ``deletion_audit``: ``deleted`` (204),
@@ -183,10 +183,11 @@ def _refusal(check: _Check, reverify: bool) -> DeleteOutcome | None:
         return _outcome(row, "refused", f"copy missing: {location} ({exc.strerror or exc})")
     if actual != size:
         return _outcome(row, "refused", f"copy size is {actual} bytes, {size} were verified", drop_copy=True)
+    # The sidecar is tiny: check it always, so a copy replaced by other bytes of the same size
+    # along with its sidecar is caught even without --reverify.
+    if read_sidecar(location) != sha:
+        return _outcome(row, "refused", f"sidecar {location.name}.sha256 missing or not the verified hash")
     if reverify:
-        sidecar = read_sidecar(location)
-        if sidecar != sha:
-            return _outcome(row, "refused", f"sidecar {location.name}.sha256 missing or different")
         try:
             verify_copy(location, fmt=fmt, sha256=sha, expected_bytes=size,
                         duration_s=row.get("duration_s"))
