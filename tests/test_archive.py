@@ -16,9 +16,9 @@ from reccb_analytics.archive.plan import file_sha256
 from reccb_analytics.archive.verify import parse_wav
 from reccb_analytics.config import Settings
 from reccb_analytics.exceptions import PlanTamperedError
-from tests.test_archive_support import World, wav_bytes, world  # noqa: F401 - fixture
+from tests.test_archive_support import World, today, wav_bytes, world  # noqa: F401 - fixture
 
-AS_OF = dt.date(2026, 4, 1)
+AS_OF = today()
 
 
 def policy(kind: str, archive_after: int = 30, delete_after: int = 60, hold: str | None = None):
@@ -27,19 +27,19 @@ def policy(kind: str, archive_after: int = 30, delete_after: int = 60, hold: str
 
 
 def seed(world: World, tmp_path: Path):
-    """Five recordings, ages worked out against AS_OF = 2026-04-01:
+    """Five recordings, aged against AS_OF = today (copies verified now count by its end):
 
-    a  parent, 2026-01-01, 70 s, 2 ch  -> 90 days old: archive, then delete
-    b  sub,    2026-01-10, 125 s, 1 ch -> 81 days old: archive, then delete
-    c  sub,    2026-03-20, 30 s        -> 12 days old: keep
-    d  parent, 2026-01-05, 40 s        -> on legal hold (by its Call SID)
-    e  parent, 2026-01-02, absent      -> never a candidate
+    a  parent, 90 days old, 70 s, 2 ch  -> archive, then delete (>= 60)
+    b  sub,    81 days old, 125 s, 1 ch -> archive, then delete
+    c  sub,    12 days old, 30 s        -> keep (< 30)
+    d  parent, 86 days old, 40 s        -> on legal hold (by its Call SID)
+    e  parent, 89 days old, absent      -> never a candidate
     """
-    a = world.add(world.parent, (2026, 1, 1), duration=70, channels=2)
-    b = world.add(world.sub, (2026, 1, 10), duration=125, channels=1)
-    c = world.add(world.sub, (2026, 3, 20), duration=30)
-    d = world.add(world.parent, (2026, 1, 5), duration=40)
-    e = world.add(world.parent, (2026, 1, 2), duration=0, status="absent", channels=1)
+    a = world.add(world.parent, 90, duration=70, channels=2)
+    b = world.add(world.sub, 81, duration=125, channels=1)
+    c = world.add(world.sub, 12, duration=30)
+    d = world.add(world.parent, 86, duration=40)
+    e = world.add(world.parent, 89, duration=0, status="absent", channels=1)
     hold = tmp_path / "holds.txt"
     hold.write_text(f"{d.call_sid}\n")
     return a, b, c, d, e, hold
@@ -139,14 +139,27 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
     assert row.monthly_saving == pytest.approx(0.0025)
     assert dict(zip(by_account.account_sid, by_account.deleted_minutes)) == {
         world.parent.sid: 2, world.sub.sid: 3}
-    # Before anything happened (yesterday) there was nothing to show.
+    # Deleted recordings stop counting in storage_costs from the day of deletion (today): this
+    # month's stored minutes are c (1 min, 12 days old) + d (1 min) every day, plus a (2 min) and
+    # b (3 min) on each day before today. Averaged over the D days up to today:
+    from reccb_analytics.metrics import retention_candidates, storage_costs
+
+    day = AS_OF.day
+    month = AS_OF.strftime("%Y-%m")
+    with world.con(read_only=True) as con:
+        costs = storage_costs(con, month, month, as_of=AS_OF).iloc[0]
+        left = retention_candidates(con, AS_OF, 30, 60, legal_hold=str(hold))
+    c_days = min(day, 13)          # c exists from its creation day, 12 days ago
+    assert costs.avg_stored_minutes == pytest.approx((5 * (day - 1) + 1 * day + 1 * c_days) / day)
+    assert sorted(left.sid) == sorted([c.sid, d.sid])
+    # Before anything happened there was nothing to show.
     with world.con(read_only=True) as con:
         before = archive_status(con, as_of=dt.date(2020, 1, 1), rate=0.0005).iloc[0]
     assert (before.archived_recordings, before.deleted_recordings, before.monthly_saving) == (0, 0, 0.0)
 
 
 def test_mp3_and_requested_channels(world: World, tmp_path: Path) -> None:
-    a = world.add(world.parent, (2026, 1, 1), duration=36, channels=2)
+    a = world.add(world.parent, 90, duration=36, channels=2)
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "plan.csv")
         mp3 = apply_archive_plan(con, tmp_path / "plan.csv", tmp_path / "mp3", fmt="mp3")
@@ -161,8 +174,8 @@ def test_mp3_and_requested_channels(world: World, tmp_path: Path) -> None:
 
 
 def test_tampered_plan_is_refused(world: World, tmp_path: Path) -> None:
-    a = world.add(world.parent, (2026, 1, 1), duration=10)
-    b = world.add(world.parent, (2026, 1, 2), duration=10)
+    a = world.add(world.parent, 90, duration=10)
+    b = world.add(world.parent, 89, duration=10)
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
@@ -188,7 +201,7 @@ def test_tampered_plan_is_refused(world: World, tmp_path: Path) -> None:
 
 def test_wav_duration_must_match_metadata(world: World, tmp_path: Path) -> None:
     """The store says 200 s but the server's file lasts 70 s: not a verified copy."""
-    rec = world.add(world.parent, (2026, 1, 1), duration=70)
+    rec = world.add(world.parent, 90, duration=70)
     with world.con() as con:
         con.execute("UPDATE recordings SET duration_s = 200 WHERE sid = $sid", {"sid": rec.sid}).fetchall()
         build_plan(con, "archive", policy("archive"), tmp_path / "plan.csv")
@@ -201,8 +214,8 @@ def test_wav_duration_must_match_metadata(world: World, tmp_path: Path) -> None:
 
 
 def test_delete_refuses_a_copy_changed_on_disk(world: World, tmp_path: Path) -> None:
-    a = world.add(world.parent, (2026, 1, 1), duration=20)
-    b = world.add(world.parent, (2026, 1, 2), duration=20)
+    a = world.add(world.parent, 90, duration=20)
+    b = world.add(world.parent, 89, duration=20)
     dest = tmp_path / "dest"
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
@@ -227,7 +240,7 @@ def test_delete_refuses_a_copy_changed_on_disk(world: World, tmp_path: Path) -> 
 
 
 def test_already_deleted_at_twilio_is_audited_as_such(world: World, tmp_path: Path) -> None:
-    a = world.add(world.parent, (2026, 1, 1), duration=20)
+    a = world.add(world.parent, 90, duration=20)
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
@@ -241,7 +254,7 @@ def test_already_deleted_at_twilio_is_audited_as_such(world: World, tmp_path: Pa
 
 
 def test_retries_429_and_500_then_succeeds(world: World, tmp_path: Path) -> None:
-    a = world.add(world.parent, (2026, 1, 1), duration=5)
+    a = world.add(world.parent, 90, duration=5)
     world.server.faults.fail_next(2, status=429, retry_after=0.05, match=a.sid)
     world.server.faults.fail_next(1, status=500, match=a.sid)
     with world.con() as con:
@@ -254,19 +267,19 @@ def test_retries_429_and_500_then_succeeds(world: World, tmp_path: Path) -> None
 def test_plan_policy_from_config(world: World, tmp_path: Path) -> None:
     from reccb_analytics.config import load_settings
 
-    rec = world.add(world.parent, (2026, 1, 1), duration=5)
-    held = world.add(world.parent, (2026, 1, 1), duration=5)
+    rec = world.add(world.parent, 90, duration=5)
+    held = world.add(world.parent, 90, duration=5)
     (tmp_path / "holds.txt").write_text(f"{held.sid}\n")
     (tmp_path / "reccb.toml").write_text(
         '[retention]\narchive_after_days = 80\ndelete_after_days = 85\nlegal_hold = "holds.txt"\n')
-    chosen = resolve_policy("archive", as_of="2026-04-01", settings=load_settings(tmp_path / "reccb.toml"))
+    chosen = resolve_policy("archive", as_of=AS_OF, settings=load_settings(tmp_path / "reccb.toml"))
     assert (chosen.archive_after_days, chosen.delete_after_days) == (80, 85)
     assert chosen.legal_hold == str(tmp_path / "holds.txt")
     with world.con() as con:
         made = build_plan(con, "archive", chosen, tmp_path / "plan.csv")
     assert made.recordings == 1 and rec.sid in (tmp_path / "plan.csv").read_text()
     # 90 days old but the policy says 91: nothing to archive.
-    later = resolve_policy("archive", as_of="2026-04-01", archive_after=91, settings=Settings())
+    later = resolve_policy("archive", as_of=AS_OF, archive_after=91, settings=Settings())
     with world.con() as con:
         assert build_plan(con, "archive", later, tmp_path / "none.csv").recordings == 0
 

@@ -22,9 +22,9 @@ from reccb_analytics.archive import resolve_policy
 from reccb_analytics.archive.sids import copy_path
 from reccb_analytics.config import Settings
 from reccb_analytics.exceptions import ArchiveError
-from tests.test_archive_support import World, insert_recordings, tree, wav_bytes, world  # noqa: F401
+from tests.test_archive_support import World, insert_recordings, today, tree, wav_bytes, world  # noqa: F401
 
-AS_OF = dt.date(2026, 4, 1)
+AS_OF = today()
 
 
 def policy(kind: str):
@@ -51,8 +51,8 @@ def attempts(world: World) -> dict[str, tuple[str, str | None]]:
 @pytest.mark.parametrize("fault", ["corrupt", "drop"])
 def test_corrupted_or_truncated_download_is_caught_and_not_deleted(world: World, tmp_path: Path,
                                                                    fault: str) -> None:
-    bad = world.add(world.parent, (2026, 1, 1), duration=20)
-    good = world.add(world.sub, (2026, 1, 1), duration=20)
+    bad = world.add(world.parent, 90, duration=20)
+    good = world.add(world.sub, 90, duration=20)
     # Every fetch of `bad` is damaged: more faults than 1 + retries.
     getattr(world.server.faults, f"{fault}_next")(10, match=bad.sid)
     applied, deleted = archive_then_delete(world, tmp_path, tmp_path / "dest", retries=2, backoff=0.01)
@@ -71,7 +71,7 @@ def test_corrupted_or_truncated_download_is_caught_and_not_deleted(world: World,
 
 @pytest.mark.parametrize("fault", ["corrupt", "drop"])
 def test_one_bad_download_is_retried(world: World, tmp_path: Path, fault: str) -> None:
-    rec = world.add(world.parent, (2026, 1, 1), duration=20)
+    rec = world.add(world.parent, 90, duration=20)
     getattr(world.server.faults, f"{fault}_next")(1, match=rec.sid)
     applied, deleted = archive_then_delete(world, tmp_path, tmp_path / "dest", backoff=0.01)
     assert applied.counts["archived"] == 1 and world.media_gets(rec.sid) == 2
@@ -79,7 +79,7 @@ def test_one_bad_download_is_retried(world: World, tmp_path: Path, fault: str) -
 
 
 def test_not_found_at_twilio_is_recorded(world: World, tmp_path: Path) -> None:
-    rec = world.add(world.parent, (2026, 1, 1), duration=20)
+    rec = world.add(world.parent, 90, duration=20)
     world.server.store.delete_recording(rec.sid)
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
@@ -90,7 +90,7 @@ def test_not_found_at_twilio_is_recorded(world: World, tmp_path: Path) -> None:
 
 
 def test_sid_crafted_with_dot_dot_never_escapes_the_destination(world: World, tmp_path: Path) -> None:
-    good = world.add(world.parent, (2026, 1, 1), duration=5)
+    good = world.add(world.parent, 90, duration=5)
     evil = [
         {"sid": "RE../../../../outside/evil", "account_sid": world.parent.sid},
         {"sid": "RE" + "a" * 32, "account_sid": "AC../../outside"},
@@ -128,7 +128,7 @@ def test_sid_crafted_with_dot_dot_never_escapes_the_destination(world: World, tm
 
 
 def test_unwritable_destination(world: World, tmp_path: Path) -> None:
-    rec = world.add(world.parent, (2026, 1, 1), duration=5)
+    rec = world.add(world.parent, 90, duration=5)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with world.con() as con:
@@ -156,7 +156,7 @@ def tmpfs(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
 
 
 def test_read_only_destination(world: World, tmp_path: Path) -> None:
-    rec = world.add(world.parent, (2026, 1, 1), duration=5)
+    rec = world.add(world.parent, 90, duration=5)
     with tmpfs(tmp_path / "ro", "1m", read_only=True) as dest, world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         with pytest.raises(ArchiveError, match="destination not writable"):
@@ -166,8 +166,8 @@ def test_read_only_destination(world: World, tmp_path: Path) -> None:
 
 def test_full_disk(world: World, tmp_path: Path) -> None:
     """A 600 kB file system: the 160 kB recording fits, the 960 kB one hits ENOSPC."""
-    small = world.add(world.parent, (2026, 1, 1), duration=10, channels=1)   # 160,044 bytes
-    big = world.add(world.parent, (2026, 1, 2), duration=30, channels=2)     # 960,044 bytes
+    small = world.add(world.parent, 90, duration=10, channels=1)   # 160,044 bytes
+    big = world.add(world.parent, 89, duration=30, channels=2)     # 960,044 bytes
     with tmpfs(tmp_path / "small-disk", "600k") as dest:
         applied, deleted = archive_then_delete(world, tmp_path, dest, concurrency=1)
         assert not list(dest.rglob("*.part"))
@@ -181,7 +181,7 @@ def test_full_disk(world: World, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_during_apply_then_rerun_completes(world: World, tmp_path: Path) -> None:
-    recs = [world.add(world.parent if i % 2 else world.sub, (2026, 1, 1 + i), duration=3)
+    recs = [world.add(world.parent if i % 2 else world.sub, 90 - i, duration=3)
             for i in range(12)]
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
@@ -221,8 +221,8 @@ def test_kill_during_apply_then_rerun_completes(world: World, tmp_path: Path) ->
 def test_credentials_never_reach_plan_audit_or_output(world: World, tmp_path: Path) -> None:
     """Run the whole workflow through the CLI with an auth token, then look for it everywhere."""
     token_user = world.parent
-    rec = world.add(world.parent, (2026, 1, 1), duration=5)
-    held_back = world.add(world.parent, (2026, 1, 2), duration=5)
+    rec = world.add(world.parent, 90, duration=5)
+    held_back = world.add(world.parent, 89, duration=5)
     env = world.env()
     for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
         env.pop(name, None)
@@ -234,11 +234,11 @@ def test_credentials_never_reach_plan_audit_or_output(world: World, tmp_path: Pa
                               capture_output=True, text=True, timeout=120)
 
     outputs = [
-        reccb("archive", "plan", "--as-of", "2026-04-01", "--archive-after", "30", "--delete-after", "60",
+        reccb("archive", "plan", "--as-of", str(AS_OF), "--archive-after", "30", "--delete-after", "60",
               "--out", str(tmp_path / "archive.csv")),
         reccb("archive", "apply", str(tmp_path / "archive.csv"), "--dest", str(tmp_path / "dest"),
               "--retries", "0"),
-        reccb("delete", "plan", "--as-of", "2026-04-01", "--archive-after", "30", "--delete-after", "60",
+        reccb("delete", "plan", "--as-of", str(AS_OF), "--archive-after", "30", "--delete-after", "60",
               "--out", str(tmp_path / "delete.csv")),
         reccb("delete", "apply", str(tmp_path / "delete.csv")),
         reccb("delete", "apply", str(tmp_path / "delete.csv"), "--execute", "--reverify"),
@@ -261,7 +261,7 @@ def test_credentials_never_reach_plan_audit_or_output(world: World, tmp_path: Pa
 
 
 def test_bad_credentials_stop_with_a_clear_message(world: World, tmp_path: Path) -> None:
-    world.add(world.parent, (2026, 1, 1), duration=5)
+    world.add(world.parent, 90, duration=5)
     env = world.env()
     env["TWILIO_API_SECRET"] = "wrong-" + uuid.uuid4().hex
     with world.con() as con:

@@ -4,6 +4,7 @@ media digests, and credentials in the environment. (No tests here; imported by t
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
@@ -59,11 +60,14 @@ class World:
     key: ApiKey
     db_path: Path
 
-    def add(self, account: Account, day: tuple[int, int, int], duration: int = 60, channels: int = 2,
+    def add(self, account: Account, age: int, duration: int = 60, channels: int = 2,
             status: str = "completed", **extra: object) -> Recording:
-        """A recording on the server (created at noon UTC of ``day``), mirrored into the store."""
-        rec = self.server.store.add_recording(account.sid, utc(*day, 12), duration=duration,
-                                              channels=channels, status=status, **extra)
+        """A recording on the server created at noon UTC ``age`` days before ``today()``,
+        mirrored into the store."""
+        day = today() - dt.timedelta(days=age)
+        rec = self.server.store.add_recording(account.sid, utc(day.year, day.month, day.day, 12),
+                                              duration=duration, channels=channels, status=status,
+                                              **extra)
         with open_database(self.db_path) as con:
             insert_recordings(con, [rec])
         return rec
@@ -133,6 +137,11 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         yield World(server, parent, sub, key, db_path)
     finally:
         server.stop()
+
+
+def today() -> dt.date:
+    """The UTC day the tests age recordings against: copies verified now count by its end."""
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def wav_bytes(duration: int, channels: int) -> int:

@@ -45,6 +45,7 @@ class Policy:
     archive_after_days: int
     delete_after_days: int
     legal_hold: str | None = None
+    config: str | None = None       # the config file the rate comes from (None: the default)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def resolve_policy(kind: str, *, as_of: dt.date | str | None = None, archive_aft
             day = dt.date.fromisoformat(str(as_of))
         except ValueError as exc:
             raise ConfigError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}") from exc
-    return Policy(day, archive_after, delete_after, hold)
+    return Policy(day, archive_after, delete_after, hold,
+                  str(settings.source) if settings.source else None)
 
 
 def plan_format(path: str | os.PathLike[str]) -> str:
@@ -153,7 +155,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
     return retention_candidates(
         con, as_of=policy.as_of, archive_after_days=policy.archive_after_days,
         delete_after_days=policy.delete_after_days, require_archive=True,
-        legal_hold=policy.legal_hold,
+        legal_hold=policy.legal_hold, config=policy.config,
     )
 
 
