@@ -1,0 +1,309 @@
+"""Loading one file into the store, set-based inside DuckDB, as one transaction.
+
+The pipeline for every format is the same four steps, each one SQL statement from
+``reccb_analytics/sql/ingest``:
+
+1. read: DuckDB reads the file (``read_csv`` with NUL as delimiter gives every physical line
+   with its number; ``read_json_objects`` reads whole JSON documents);
+2. raw: the format's own statement turns lines or documents into one JSON object per record
+   (``cb_raw`` / ``rec_raw``) or a parse error;
+3. stage: one shared statement per kind types, validates and identifies the records
+   (``cb_stage`` / ``rec_stage``) and gives each bad one its reason;
+4. write: new records go in (callbacks: anti-join on ``delivery_id``; recordings: MERGE keeping
+   the newest ``date_updated``), rejects go to ``rejects``, counts go to ``ingest_files``.
+
+Accounting: ``records_read = loaded + duplicates + rejected`` for every file. Blank lines are
+not records. A file whose SHA-256 was already ingested is not read again: all its records count
+as duplicates (or rejected, as they were the first time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .. import db
+from ..exceptions import InputError
+from . import files, signatures
+
+KINDS = ("recordings", "callbacks")
+MAX_RECORD_CHARS = 1_000_000  # longer lines are rejected (with their length), not loaded
+MAX_LINE_BYTES = 64 * 1024 * 1024  # longer lines stop the file: DuckDB's reader limit
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
+
+TIME_COLUMNS = ("received_at", "timestamp", "time", "@timestamp")
+STATUS_COLUMNS = ("http_status", "response_status")
+
+# CSV headers in either naming (snake_case API, camelCase CLI, PascalCase) → the API's names.
+_RECORDING_COLUMNS = {
+    name.replace("_", ""): name
+    for name in ("sid", "account_sid", "call_sid", "conference_sid", "status", "source",
+                 "channels", "track", "duration", "start_time", "date_created", "date_updated",
+                 "price", "price_unit", "error_code", "media_url", "uri", "encryption_details",
+                 "encrypted", "api_version", "subresource_uris")
+}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file."""
+
+    path: str
+    kind: str
+    format: str
+    ingest_id: int | None
+    records_read: int
+    loaded: int
+    duplicates: int
+    rejected: int
+    already_ingested: bool = False
+    error: str | None = None
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.path}: FAILED: {self.error}"
+        note = " (already ingested: same sha256)" if self.already_ingested else ""
+        return (f"{self.path} [{self.format}]: read {self.records_read}, loaded {self.loaded}, "
+                f"duplicates {self.duplicates}, rejected {self.rejected}{note}")
+
+
+_READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the temporary SQL macros the ingest statements use (idempotent)."""
+    for statement in db.split_statements(db.sql_text("ingest/macros")):
+        con.execute(statement)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _clean_duckdb_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("Invalid Input Error: ", "IO Error: ", "Conversion Error: ", "Error: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if "unicode" in text.lower() or "utf-8" in text.lower() or "utf8" in text.lower():
+        return f"not UTF-8 text ({text})"
+    if "gzip" in text.lower() or "zlib" in text.lower() or "compress" in text.lower():
+        return f"gzip data is truncated or corrupt ({text})"
+    return text
+
+
+def _line_params(sniffed: files.SniffedFile) -> dict[str, Any]:
+    return {"path": str(sniffed.path), "nul": "\x00", "max_line_bytes": MAX_LINE_BYTES,
+            "compression": sniffed.compression}
+
+
+def _csv_header(sniffed: files.SniffedFile, fmt: str, kind: str) -> tuple[list[str], str]:
+    sep = "\t" if fmt == "tsv" else ","
+    header = files.read_header(sniffed, sep)
+    line = files.header_line_number(sniffed)
+    if kind == "recordings":
+        mapped = [_RECORDING_COLUMNS.get(h.lower().replace("_", ""), h) for h in header]
+        if "sid" not in mapped:
+            raise InputError("CSV header has no sid column (expected Twilio Recording fields)",
+                             sniffed.path, line)
+    else:
+        mapped = []
+        for h in header:
+            low = h.lower()
+            if low in TIME_COLUMNS:
+                mapped.append("received_at")
+            elif low in STATUS_COLUMNS:
+                mapped.append("http_status")
+            else:
+                mapped.append(h)
+        if "RecordingSid" not in mapped and "CallStatus" not in mapped:
+            raise InputError("CSV header has no RecordingSid column (expected Twilio callback "
+                             "parameter names)", sniffed.path, line)
+    duplicated = sorted({m for m in mapped if mapped.count(m) > 1})
+    if duplicated:
+        raise InputError(f"CSV header repeats column(s): {', '.join(duplicated)}", sniffed.path, line)
+    return mapped, sep
+
+
+def _compose(target: str, ctes: list[tuple[str, str]], final: str) -> str:
+    """One CREATE TEMP TABLE statement from packaged SELECTs, so DuckDB streams the file
+    through every step without materialising the intermediate tables."""
+    parts = [f"{name} AS (\n{db.sql_text(f'ingest/{file}')}\n)" for name, file in ctes]
+    return (f"CREATE OR REPLACE TEMP TABLE {target} AS\nWITH " + ",\n".join(parts)
+            + f"\nSELECT * FROM (\n{db.sql_text(f'ingest/{final}')}\n)")
+
+
+def _execute_composed(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
+    used = {name for name in re.findall(r"\$([a-z_]+)", sql)}
+    con.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
+
+
+def _stage_callbacks(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
+    params: dict[str, Any] = {**_line_params(sniffed), "max_record_chars": MAX_RECORD_CHARS}
+    if fmt in ("csv", "tsv"):
+        header, sep = _csv_header(sniffed, fmt, "callbacks")
+        params.update({
+"sep": sep, "header": header, "header_text": files.header_text(sniffed)})
+    elif fmt not in ("ndjson", "form"):
+        raise InputError(f"unknown callback log format {fmt!r}; choose one of "
+                         f"{', '.join(files.CALLBACK_FORMATS)}", sniffed.path)
+    raw = {"ndjson": "callbacks_raw_ndjson", "form": "callbacks_raw_form"}.get(fmt, "callbacks_raw_csv")
+    sql = _compose("cb_stage", [("ingest_lines", "read_lines"), ("cb_raw", raw)], "callbacks_stage")
+    _execute_composed(con, sql, params)
+
+
+def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
+    params: dict[str, Any] = {**_line_params(sniffed), "max_record_chars": MAX_RECORD_CHARS,
+                              "max_document_bytes": MAX_DOCUMENT_BYTES}
+    if fmt == "ndjson":
+        ctes = [("ingest_lines", "read_lines"), ("rec_raw", "recordings_raw_lines")]
+    elif fmt in ("api-page", "api-object", "json-array"):
+        ctes = [("rec_raw", "recordings_raw_documents")]
+    elif fmt in ("csv", "tsv"):
+        header, sep = _csv_header(sniffed, fmt, "recordings")
+        params.update({"sep": sep, "header": header, "header_text": files.header_text(sniffed)})
+        ctes = [("ingest_lines", "read_lines"), ("rec_raw", "recordings_raw_csv")]
+    else:
+        raise InputError(f"unknown recording metadata format {fmt!r}; choose one of "
+                         f"{', '.join(files.RECORDING_FORMATS)}", sniffed.path)
+    _execute_composed(con, _compose("rec_stage", ctes, "recordings_stage"), params)
+
+
+def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
+                     token: str | None, callback_url: str | None) -> tuple[int, int, int]:
+    if token is not None:
+        signatures.register(con, token)
+        con.execute(
+            f"UPDATE cb_stage SET signature_valid = {signatures.UDF_NAME}("
+            "coalesce($callback_url, request_url), method, params::VARCHAR, signature, "
+            "signature_settings) WHERE reject_reason IS NULL AND signature IS NOT NULL",
+            {"callback_url": callback_url},
+        ).fetchall()
+    counts = con.execute("SELECT count(*) FILTER (WHERE NOT skip), "
+                         "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM cb_stage").fetchall()[0]
+    # Rows appended inside a transaction get rowids from a high base; lines count from it.
+    first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM cb_stage")
+    where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first}
+    loaded = int(db.run_sql(con, "ingest/callbacks_insert", where).fetchall()[0][0])
+    db.run_sql(con, "ingest/callbacks_rejects", where).fetchall()
+    return int(counts[0]), int(loaded), int(counts[1])
+
+
+def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str) -> tuple[int, int, int]:
+    counts = con.execute("SELECT count(*) FILTER (WHERE NOT skip), "
+                         "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM rec_stage").fetchall()[0]
+    db.run_sql(con, "ingest/recordings_best")
+    loaded = _scalar(con, "SELECT count(*) FILTER (WHERE newer) FROM rec_best")
+    db.run_sql(con, "ingest/recordings_merge",
+               {"now": _now(), "source_file": label, "ingest_id": ingest_id}).fetchall()
+    first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM rec_stage")
+    db.run_sql(con, "ingest/recordings_rejects",
+               {"source_file": label, "ingest_id": ingest_id, "first_rowid": first}).fetchall()
+    return int(counts[0]), int(loaded), int(counts[1])
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("ingest_lines", "cb_raw", "cb_stage", "rec_raw", "rec_stage", "rec_best"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, kind: str,
+              fmt: str | None = None, origin: str = "file", auth_token: str | None = None,
+              callback_url: str | None = None) -> FileResult:
+    """Load one file of ``kind`` ('recordings' or 'callbacks') in one transaction.
+
+    ``con`` must be a writable connection (``db.open_database``) with no transaction open.
+    ``fmt`` overrides format detection. ``origin`` is 'file' or 'api:<AccountSid>' (live sync);
+    it is what ``recordings.first_seen_in``/``last_seen_in`` record for API data.
+    ``auth_token`` (callbacks only) turns on signature checks. Raises ``InputError`` when the
+    whole file cannot be read; the store is then unchanged.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    file_path = Path(path)
+    sniffed = files.sniff(file_path)
+    if fmt is None:
+        detect = files.detect_recordings_format if kind == "recordings" else files.detect_callbacks_format
+        fmt = detect(sniffed)
+    label = origin if origin != "file" else str(file_path)
+    sha = files.sha256_of(file_path)
+    started = _now()
+
+    previous = con.execute(
+        "SELECT ingest_id, records_read, rejected FROM ingest_files "
+        "WHERE sha256 = $sha AND kind = $kind AND finished_at IS NOT NULL "
+        "ORDER BY ingest_id LIMIT 1", {"sha": sha, "kind": kind}).fetchall()
+    if fmt == "empty" or previous:
+        read, rejected = (int(previous[0][1]), int(previous[0][2])) if previous else (0, 0)
+        ingest_id = _record_file(con, str(file_path), sha, sniffed.size_bytes, fmt, kind, origin,
+                                 read, 0, read - rejected, rejected, started)
+        return FileResult(str(file_path), kind, fmt, ingest_id, read, 0, read - rejected,
+                          rejected, already_ingested=bool(previous))
+
+    install_macros(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
+        con.execute(
+            "INSERT INTO ingest_files (ingest_id, path, sha256, size_bytes, format, kind, origin, "
+            "started_at) VALUES ($id, $path, $sha, $size, $fmt, $kind, $origin, $started)",
+            {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
+             "fmt": fmt, "kind": kind, "origin": origin, "started": started})
+        if kind == "callbacks":
+            _stage_callbacks(con, sniffed, fmt)
+            read, loaded, rejected = _write_callbacks(con, ingest_id, label, auth_token, callback_url)
+        else:
+            _stage_recordings(con, sniffed, fmt)
+            read, loaded, rejected = _write_recordings(con, ingest_id, label)
+        duplicates = read - loaded - rejected
+        con.execute(
+            "UPDATE ingest_files SET records_read = $read, loaded = $loaded, duplicates = $dup, "
+            "rejected = $rej, finished_at = $finished WHERE ingest_id = $id",
+            {"read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
+             "finished": _now(), "id": ingest_id})
+        _drop_staging(con)
+        con.execute("COMMIT")
+    except _READ_ERRORS as exc:
+        # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
+        # over the reader's limit); anything else is a bug and keeps its traceback.
+        con.execute("ROLLBACK")
+        raise InputError(_clean_duckdb_message(exc), file_path) from exc
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+    return FileResult(str(file_path), kind, fmt, ingest_id, read, loaded, duplicates, rejected)
+
+
+def _record_file(con: duckdb.DuckDBPyConnection, path: str, sha: str, size: int, fmt: str,
+                 kind: str, origin: str, read: int, loaded: int, duplicates: int, rejected: int,
+                 started: datetime) -> int:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
+        con.execute(
+            "INSERT INTO ingest_files (ingest_id, path, sha256, size_bytes, format, kind, origin, "
+            "records_read, loaded, duplicates, rejected, started_at, finished_at) VALUES "
+            "($id, $path, $sha, $size, $fmt, $kind, $origin, $read, $loaded, $dup, $rej, $started, $now)",
+            {"id": ingest_id, "path": path, "sha": sha, "size": size, "fmt": fmt, "kind": kind,
+             "origin": origin, "read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
+             "started": started, "now": _now()})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ingest_id

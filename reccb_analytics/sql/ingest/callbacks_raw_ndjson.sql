@@ -1,0 +1,63 @@
+-- (CTE cb_raw) NDJSON callback logs: each line a flat object (Twilio's parameters at top level
+-- plus a receive time) or an envelope (received_at, method, url, headers, params|form|body,
+-- http_status|response_status). One JSON parse per line: json_transform picks out every key
+-- either shape uses; a line that is not JSON gives NULL and is explained in parse_error.
+-- For flat lines, params is the logged object as it is (it also carries its receive time).
+WITH lines AS (
+    SELECT line,
+           line IS NULL OR (NOT starts_with(line, '{') AND trim(line) = '') AS skip,
+           CASE WHEN length(line) <= $max_record_chars
+                THEN try(json_transform(line, '{"received_at":"VARCHAR","timestamp":"VARCHAR",
+                    "time":"VARCHAR","@timestamp":"VARCHAR","method":"VARCHAR","url":"VARCHAR",
+                    "headers":"JSON","params":"JSON","form":"JSON","body":"JSON",
+                    "http_status":"VARCHAR","response_status":"VARCHAR",
+                    "AccountSid":"VARCHAR","CallSid":"VARCHAR","ConferenceSid":"VARCHAR",
+                    "RecordingSid":"VARCHAR","RecordingUrl":"VARCHAR","RecordingStatus":"VARCHAR",
+                    "RecordingDuration":"VARCHAR","RecordingChannels":"VARCHAR",
+                    "RecordingStartTime":"VARCHAR","RecordingSource":"VARCHAR",
+                    "RecordingTrack":"VARCHAR","ErrorCode":"VARCHAR","CallStatus":"VARCHAR"}'))
+           END AS e
+    FROM ingest_lines
+), shaped AS (
+    SELECT line, skip, e,
+           starts_with(ltrim(line), '{') AS is_object,
+           e.params IS NULL AND e.form IS NULL AND e.body IS NULL AS is_flat,
+           CASE
+               WHEN e IS NULL OR NOT starts_with(ltrim(line), '{') THEN NULL
+               WHEN e.params IS NULL AND e.form IS NULL AND e.body IS NULL THEN CAST(line AS JSON)
+               WHEN json_type(e.params) = 'OBJECT' THEN e.params
+               WHEN json_type(e.form) = 'OBJECT' THEN e.form
+               WHEN json_type(e.body) = 'OBJECT' THEN e.body
+               WHEN json_type(e.body) = 'VARCHAR' THEN reccb_form_to_json(e.body ->> '$')
+               WHEN json_type(e.form) = 'VARCHAR' THEN reccb_form_to_json(e.form ->> '$')
+           END AS params
+    FROM lines
+)
+SELECT
+    skip,
+    line AS raw_text,
+    CASE WHEN skip THEN NULL
+         WHEN length(line) > $max_record_chars
+              THEN 'line is ' || length(line) || ' characters long (limit ' || $max_record_chars || ')'
+         WHEN e IS NULL THEN 'invalid JSON'
+         WHEN NOT is_object THEN 'not a JSON object'
+    END AS parse_error,
+    coalesce(e.received_at, e."timestamp", e.time, e."@timestamp") AS received_raw,
+    upper(e.method) AS method,
+    e.url AS request_url,
+    coalesce(e.http_status, e.response_status) AS http_status_raw,
+    CASE WHEN e.headers IS NOT NULL THEN reccb_header(e.headers, 'x-twilio-signature') END AS signature,
+    CASE WHEN e.headers IS NOT NULL
+         THEN reccb_header(e.headers, 'x-twilio-webhooks-signature-settings') END AS signature_settings,
+    CASE WHEN e.headers IS NOT NULL
+         THEN reccb_header(e.headers, 'i-twilio-idempotency-token') END AS idempotency_token,
+    params,
+    CASE WHEN is_flat
+         THEN {'AccountSid': e.AccountSid, 'CallSid': e.CallSid, 'ConferenceSid': e.ConferenceSid,
+               'RecordingSid': e.RecordingSid, 'RecordingUrl': e.RecordingUrl,
+               'RecordingStatus': e.RecordingStatus, 'RecordingDuration': e.RecordingDuration,
+               'RecordingChannels': e.RecordingChannels, 'RecordingStartTime': e.RecordingStartTime,
+               'RecordingSource': e.RecordingSource, 'RecordingTrack': e.RecordingTrack,
+               'ErrorCode': e.ErrorCode, 'CallStatus': e.CallStatus}
+         ELSE reccb_twilio_params(params) END AS p
+FROM shaped

@@ -1,0 +1,56 @@
+-- Helpers shared by the ingest statements (temporary: they live as long as the connection).
+CREATE OR REPLACE TEMP MACRO reccb_form_decode(s) AS url_decode(replace(s, '+', ' '));
+CREATE OR REPLACE TEMP MACRO reccb_form_pairs(body) AS
+    list_transform(list_filter(string_split(body, '&'), lambda kv: kv <> ''),
+                   lambda kv: {'k': reccb_form_decode(split_part(kv, '=', 1)),
+                               'v': reccb_form_decode(CASE WHEN position('=' IN kv) > 0
+                                                           THEN substr(kv, position('=' IN kv) + 1)
+                                                           ELSE '' END)});
+-- NULL when a name repeats (a MAP needs unique keys; such a line is rejected, not guessed at).
+CREATE OR REPLACE TEMP MACRO reccb_form_to_json(body) AS
+    CASE WHEN len(list_distinct(list_transform(reccb_form_pairs(body), lambda p: p.k)))
+              = len(reccb_form_pairs(body))
+         THEN to_json(map_from_entries(reccb_form_pairs(body))) END;
+CREATE OR REPLACE TEMP MACRO reccb_header(headers, name) AS
+    list_filter(map_entries(json_transform(headers, '"MAP(VARCHAR, VARCHAR)"')),
+                lambda e: lower(e.key) = name)[1].value;
+-- An exact instant from RFC 2822 (Twilio REST and callbacks; the offset is honoured), ISO-8601
+-- (a value without an offset is taken as UTC), or Unix epoch seconds. COALESCE evaluates
+-- lazily, so the common form is tried first: RFC 2822 for Twilio's own fields...
+CREATE OR REPLACE TEMP MACRO reccb_instant_fallback(s) AS
+    coalesce(try_strptime(trim(s), '%a, %d %b %Y %H:%M:%S %z'),
+             try_strptime(trim(s), '%d %b %Y %H:%M:%S %z'),
+             try_cast(trim(s) AS TIMESTAMPTZ),
+             CASE WHEN regexp_full_match(trim(s), '[0-9]{9,10}(\.[0-9]+)?')
+                  THEN to_timestamp(CAST(trim(s) AS DOUBLE)) END);
+CREATE OR REPLACE TEMP MACRO reccb_instant(s) AS
+    coalesce(try_strptime(s, '%a, %d %b %Y %H:%M:%S %z'),
+             try_cast(s AS TIMESTAMPTZ),
+             reccb_instant_fallback(s));
+-- ...and ISO-8601 for receive times written by users' loggers.
+CREATE OR REPLACE TEMP MACRO reccb_instant_iso(s) AS
+    coalesce(try_cast(s AS TIMESTAMPTZ),
+             try_strptime(s, '%a, %d %b %Y %H:%M:%S %z'),
+             reccb_instant_fallback(s));
+-- The Recording Status Callback parameters, typed as text, from a JSON object of parameters.
+CREATE OR REPLACE TEMP MACRO reccb_twilio_params(j) AS
+    json_transform(j, '{"AccountSid":"VARCHAR","CallSid":"VARCHAR","ConferenceSid":"VARCHAR",
+        "RecordingSid":"VARCHAR","RecordingUrl":"VARCHAR","RecordingStatus":"VARCHAR",
+        "RecordingDuration":"VARCHAR","RecordingChannels":"VARCHAR","RecordingStartTime":"VARCHAR",
+        "RecordingSource":"VARCHAR","RecordingTrack":"VARCHAR","ErrorCode":"VARCHAR",
+        "CallStatus":"VARCHAR"}');
+-- The known parameters in a fixed order, NULL marked, for delivery ids.
+CREATE OR REPLACE TEMP MACRO reccb_params_fingerprint(p) AS
+    concat_ws(chr(31), coalesce(p.AccountSid, chr(0)), coalesce(p.CallSid, chr(0)),
+              coalesce(p.ConferenceSid, chr(0)), coalesce(p.RecordingSid, chr(0)),
+              coalesce(p.RecordingUrl, chr(0)), coalesce(p.RecordingStatus, chr(0)),
+              coalesce(p.RecordingDuration, chr(0)), coalesce(p.RecordingChannels, chr(0)),
+              coalesce(p.RecordingStartTime, chr(0)), coalesce(p.RecordingSource, chr(0)),
+              coalesce(p.RecordingTrack, chr(0)), coalesce(p.ErrorCode, chr(0)),
+              coalesce(p.CallStatus, chr(0)));
+CREATE OR REPLACE TEMP MACRO reccb_csv_fields(line, sep) AS
+    list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 1),
+                   lambda f: CASE WHEN f LIKE '"%' THEN replace(f[2:-2], '""', '"') ELSE f END);
+CREATE OR REPLACE TEMP MACRO reccb_csv_consumed(line, sep) AS
+    list_sum(list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 0),
+                            lambda f: length(f))) = length(line) + 1;
