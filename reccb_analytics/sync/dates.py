@@ -1,0 +1,134 @@
+"""Day windows over ``DateCreated``, and the date arithmetic of incremental sync.
+
+The Recordings list filters only by the UTC day of ``date_created`` (``DateCreated``,
+``DateCreated>`` and ``DateCreated<`` take ``YYYY-MM-DD`` and are inclusive). So discovery walks
+windows of whole UTC days. A window that returns more than one page is split into smaller
+windows listed in parallel; a one-day window is paged through.
+
+A listed window is *settled* once its listing started after the window's last day had ended
+(plus a grace for the API's indexing lag): no recording can be created in it any more, so it
+need not be listed again to discover recordings. It is listed again anyway when it grows
+*stale* (listed more than ``sweep_days`` ago), because deletions (visible with
+``IncludeSoftDeleted`` for 40 days) and late changes are only seen by listing again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+
+def parse_rfc2822(text: str) -> datetime:
+    """An RFC 2822 date as an aware UTC datetime, honouring its offset (the SDK drops it)."""
+    return email.utils.parsedate_to_datetime(text).astimezone(timezone.utc)
+
+
+def utc_day(text: str) -> date | None:
+    """The UTC day of an RFC 2822 date, or None if it cannot be read."""
+    try:
+        return parse_rfc2822(text).date()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """The UTC days ``first`` .. ``last``, both included."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def __str__(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}..{self.last}"
+
+
+def subtract(span: Window, covered: list[tuple[date, date]]) -> list[Window]:
+    """The parts of ``span`` that no ``covered`` range (inclusive days) touches, in order."""
+    gaps: list[Window] = []
+    cursor = span.first
+    for first, last in sorted(covered):
+        if last < cursor or first > span.last:
+            continue
+        if first > cursor:
+            gaps.append(Window(cursor, min(span.last, first - timedelta(days=1))))
+        cursor = max(cursor, last + timedelta(days=1))
+        if cursor > span.last:
+            break
+    if cursor <= span.last:
+        gaps.append(Window(cursor, span.last))
+    return gaps
+
+
+def merge(ranges: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Overlapping or adjacent day ranges merged, in order."""
+    out: list[tuple[date, date]] = []
+    for first, last in sorted(ranges):
+        if out and first <= out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
+def is_settled(last: date, listed_at: datetime, grace: timedelta) -> bool:
+    """True when a listing that began at ``listed_at`` saw every recording of days up to ``last``."""
+    return listed_at >= day_start(last + timedelta(days=1)) + grace
+
+
+def split(window: Window, page_items: int, item_days: list[date], page_size: int,
+          max_parts: int = 16) -> list[Window]:
+    """Split a window whose first page was not the last into smaller windows.
+
+    The first page tells how dense the days it spanned are. The part of the window from the
+    oldest day on that page to the window's end (where a newest-first listing found its items)
+    is cut into pieces of about 0.75 page at that density; the older part, of which the page
+    said nothing, into at most ``max_parts`` pieces at the same density, each split again later
+    if it is still more than a page. Correctness never depends on these guesses.
+    """
+    in_window = sorted(d for d in item_days if window.first <= d <= window.last)
+    if not in_window:
+        return _even(window, min(window.days, max(2, max_parts)))
+    lo, hi = in_window[0], in_window[-1]
+    per_day = page_items / ((hi - lo).days + 1)
+    target = 0.75 * page_size
+    out: list[Window] = []
+    if lo > window.first:
+        older = Window(window.first, lo - timedelta(days=1))
+        out += _even(older, min(older.days, max_parts, max(1, math.ceil(per_day * older.days / target))))
+    recent = Window(lo, window.last)
+    out += _even(recent, min(recent.days, max(1, math.ceil(per_day * recent.days / target))))
+    if len(out) == 1:  # always make progress: a multi-day window is split in two at least
+        out = _even(window, 2)
+    return out
+
+
+def _even(window: Window, parts: int) -> list[Window]:
+    """``window`` cut into ``parts`` consecutive windows of (nearly) equal length."""
+    size, extra = divmod(window.days, parts)
+    out, first = [], window.first
+    for i in range(parts):
+        last = first + timedelta(days=size + (1 if i < extra else 0) - 1)
+        out.append(Window(first, last))
+        first = last + timedelta(days=1)
+    return out
+
+
+def cut_at(windows: list[Window], day: date) -> list[Window]:
+    """Windows split so that none spans both ``day`` and the day after it."""
+    out: list[Window] = []
+    for w in windows:
+        if w.first <= day < w.last:
+            out += [Window(w.first, day), Window(day + timedelta(days=1), w.last)]
+        else:
+            out.append(w)
+    return out

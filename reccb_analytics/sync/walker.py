@@ -1,0 +1,427 @@
+"""The sync engine: worker threads fetch and spool, the calling thread loads.
+
+Workers (a bounded pool shared by every account) list day windows, re-fetch recordings by SID
+and fetch usage records; every request goes through one ``Transport`` (one rate limiter, one
+retry policy). They never touch DuckDB: each finished unit of work becomes an event on a bounded
+queue (so a slow writer slows the workers instead of filling the disk), and the calling thread,
+the only one holding the connection, loads spooled files with the ingest's ``load_file`` and
+records what is covered.
+
+Resumability: a window counts as listed (``sync_coverage``) only in the same step that loads
+its recordings, right after ``load_file`` commits. A kill before that loses the window's work,
+never its correctness: the next run lists it again and the ingest's upsert keeps one row per SID.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..exceptions import TwilioAuthError, TwilioError
+from . import state
+from .accounts import AccountInfo
+from .dates import Window, cut_at, split, subtract, utc_day
+from .progress import Progress
+from .report import AccountReport
+from .ratelimit import RetryPolicy
+from .spool import Spool
+from .transport import Aborted, AuthRefused, NotFound, Transport, now_utc
+
+API = "2010-04-01"
+REFETCH_CHUNK = 50
+USAGE_CATEGORIES = ("recordingstorage", "recordings")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Tuning of a sync; the defaults suit Twilio itself."""
+
+    workers: int = 8                  # concurrent requests across all accounts and windows
+    max_rps: float = 100.0            # shared request rate ceiling
+    page_size: int = 1000             # never above 1000 (the API's maximum)
+    retry: RetryPolicy = RetryPolicy()
+    timeout: float = 60.0             # seconds per HTTP request
+    full: bool = False                # list every day in range, ignoring what is covered
+    sweep_days: int = 7               # list covered days again once listed this long ago
+    settle_grace: timedelta = timedelta(hours=1)
+    flush_rows: int = 20_000          # load an account's spooled recordings at this many ...
+    flush_seconds: float = 5.0        # ... or this often, so a kill loses little work
+    usage: bool = True                # also fetch Usage Records
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= 1000:
+            raise ValueError("page_size must be between 1 and 1000")
+        if not 0 <= self.sweep_days < 40:
+            raise ValueError("sweep_days must be between 0 and 39 (deletions stay visible 40 days)")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+
+
+@dataclass
+class AccountPlan:
+    """What one account needs this run."""
+
+    account: AccountInfo
+    windows: list[Window]
+    open_set: set[str]
+    usage_span: Window | None
+
+
+@dataclass
+class _Buffered:
+    path: Path
+    rows: int
+    window: Window | None = None
+    listed_at: datetime | None = None
+    gone: list[str] = field(default_factory=list)
+
+
+class _AccountRun:
+    """One account's progress through a run (main thread, except ``seen_open``/``auth``)."""
+
+    def __init__(self, plan: AccountPlan) -> None:
+        self.plan = plan
+        self.sid = plan.account.sid
+        self.report = AccountReport(plan.account.sid, plan.account.label(),
+                                    days_planned=sum(w.days for w in plan.windows))
+        self.pending_windows = len(plan.windows)
+        self.refetch_pending = 0
+        self.refetch_started = False
+        self.usage_pending = plan.usage_span is not None
+        self.buffer: list[_Buffered] = []
+        self.buffered_rows = 0
+        self.buffer_since = 0.0
+        self.seen_open: set[str] = set()   # workers add; set.add is atomic under the GIL
+        self.auth: tuple[str, str] | None = None  # a subaccount's own token, in memory only
+        self.started = time.monotonic()
+        self.done = False
+
+
+class Engine:
+    """Runs the plans of one sync; ``run()`` returns a report per account."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, transport: Transport,
+                 plans: list[AccountPlan], options: SyncOptions, progress: Progress,
+                 spool: Spool, run_id: int, load: Callable[..., Any]) -> None:
+        self.con = con
+        self.transport = transport
+        self.options = options
+        self.progress = progress
+        self.spool = spool
+        self.run_id = run_id
+        self.load = load
+        self.stop = transport.stop
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=options.workers * 4)
+        self.runs = {p.account.sid: _AccountRun(p) for p in plans}
+        self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="reccb-sync")
+
+    # ------------------------------------------------------------------ writer (calling thread)
+    def run(self) -> list[AccountReport]:
+        try:
+            self._submit_initial()
+            while not all(r.done for r in self.runs.values()):
+                try:
+                    event = self.events.get(timeout=0.25)
+                except queue.Empty:
+                    event = None
+                if event is not None:
+                    self._handle(event)
+                self._flush_due()
+                for run in self.runs.values():
+                    self._maybe_finish(run)
+        except BaseException:
+            self.stop.set()
+            self._save_completed()
+            raise
+        finally:
+            self.stop.set()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return [r.report for r in self.runs.values()]
+
+    def _submit_initial(self) -> None:
+        for run in self.runs.values():
+            self.progress.start(run.plan.account, run.report.days_planned)
+            if run.plan.usage_span is not None:
+                self._submit(run, self._fetch_usage, run.plan.usage_span)
+        # Round-robin over accounts so every account makes progress from the start.
+        queues = [list(r.plan.windows) for r in self.runs.values()]
+        runs = list(self.runs.values())
+        while any(queues):
+            for run, windows in zip(runs, queues):
+                if windows:
+                    self._submit(run, self._list_window, windows.pop())
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        kind, sid = event[0], event[1]
+        run = self.runs[sid]
+        if kind == "window":
+            _, _, window, path, rows, repeated, listed_at = event
+            run.pending_windows -= 1
+            run.report.windows += 1
+            run.report.listed += rows
+            run.report.repeated += repeated
+            self._buffer(run, _Buffered(path, rows, window, listed_at))
+            self.progress.advance(sid, window.days, rows)
+        elif kind == "split":
+            _, _, _, children = event
+            run.pending_windows += len(children) - 1
+            for child in children:
+                self._submit(run, self._list_window, child)
+        elif kind == "refetched":
+            _, _, path, rows, gone = event
+            run.refetch_pending -= 1
+            run.report.refetched += rows
+            run.report.gone += len(gone)
+            self._buffer(run, _Buffered(path, rows, gone=gone))
+        elif kind == "usage":
+            _, _, records, error = event
+            run.usage_pending = False
+            if error is not None:
+                run.report.usage_error = error
+            else:
+                run.report.usage_records += state.store_usage(self.con, records, now_utc())
+        elif kind == "error":
+            raise self._as_error(run, event[2])
+
+    def _as_error(self, run: _AccountRun, exc: BaseException) -> BaseException:
+        if isinstance(exc, AuthRefused):
+            creds = self.transport.creds
+            how = (f"{creds.describe()}" + (" and the subaccount's own token" if run.auth else ""))
+            run.report.error = f"credentials refused (HTTP {exc.status})"
+            state.finish_account(self.con, run.sid, self.run_id, now_utc(), run.report.listed,
+                                 run.report.error)
+            return TwilioAuthError(
+                f"Twilio refused {how} for account {run.plan.account.label()}: HTTP {exc.status}"
+                + (f" (code {exc.code})" if exc.code else "") + f": {exc.message}. "
+                "Check TWILIO_ACCOUNT_SID and TWILIO_API_KEY/TWILIO_API_SECRET (or "
+                "TWILIO_AUTH_TOKEN), and that the key may access this account; leave it out with "
+                "--account to sync the others. Work done so far is saved.")
+        if isinstance(exc, TwilioError):
+            run.report.error = str(exc)
+            state.finish_account(self.con, run.sid, self.run_id, now_utc(), run.report.listed,
+                                 run.report.error)
+        return exc
+
+    def _buffer(self, run: _AccountRun, item: _Buffered) -> None:
+        if not run.buffer:
+            run.buffer_since = time.monotonic()
+        run.buffer.append(item)
+        run.buffered_rows += item.rows
+
+    def _flush_due(self) -> None:
+        now = time.monotonic()
+        for run in self.runs.values():
+            if run.buffer and (run.buffered_rows >= self.options.flush_rows
+                               or now - run.buffer_since >= self.options.flush_seconds):
+                self._flush(run)
+
+    def _flush(self, run: _AccountRun) -> None:
+        """Load the account's spooled recordings, then record the windows they cover."""
+        items, run.buffer, run.buffered_rows = run.buffer, [], 0
+        with_rows = [i.path for i in items if i.rows]
+        ingest_id = None
+        if with_rows:
+            batch = self.spool.concat(run.sid, with_rows)
+            result = self.load(self.con, batch, kind="recordings", fmt="ndjson",
+                               origin=f"api:{run.sid}")
+            run.report.loaded += result.loaded
+            run.report.unchanged += result.duplicates
+            run.report.rejected += result.rejected
+            ingest_id = result.ingest_id
+            if batch not in with_rows:
+                batch.unlink(missing_ok=True)
+        windows = [(i.window, i.listed_at, i.rows) for i in items if i.window is not None]
+        state.add_coverage(self.con, run.sid, windows, self.run_id, ingest_id)  # type: ignore[arg-type]
+        gone = [sid for i in items for sid in i.gone]
+        state.mark_gone(self.con, run.sid, gone, now_utc(), self.run_id)
+        for item in items:
+            item.path.unlink(missing_ok=True)
+
+    def _maybe_finish(self, run: _AccountRun) -> None:
+        if run.done or run.pending_windows > 0:
+            return
+        if not run.refetch_started:
+            # Listing is over: what is still not final, and was not just listed, is fetched by SID.
+            run.refetch_started = True
+            todo = sorted(run.plan.open_set - run.seen_open)
+            for start in range(0, len(todo), REFETCH_CHUNK):
+                run.refetch_pending += 1
+                self._submit(run, self._refetch, todo[start:start + REFETCH_CHUNK])
+        if run.refetch_pending > 0 or run.usage_pending:
+            return
+        if run.buffer:
+            self._flush(run)
+        now = now_utc()
+        run.report.still_open = len(state.open_set(self.con, run.sid))
+        stats = self.transport.stats
+        run.report.requests = stats[f"requests:{run.sid}"]
+        run.report.retries = stats[f"retries:{run.sid}"]
+        run.report.seconds = time.monotonic() - run.started
+        state.finish_account(self.con, run.sid, self.run_id, now, run.report.listed)
+        state.compact_coverage(self.con, run.sid, now, self.options.settle_grace,
+                               self.options.sweep_days)
+        run.done = True
+        self.progress.finish(run.report)
+
+    def _save_completed(self) -> None:
+        """After an error or Ctrl-C: load what finished so a rerun does not fetch it again."""
+        try:
+            while True:
+                event = self.events.get_nowait()
+                if event[0] in ("window", "refetched"):
+                    self._handle(event)
+        except queue.Empty:
+            pass
+        except BaseException:
+            return
+        for run in self.runs.values():
+            if run.buffer:
+                try:
+                    self._flush(run)
+                except BaseException:
+                    return
+
+    # ------------------------------------------------------------------ workers
+    def _submit(self, run: _AccountRun, fn: Callable[..., None], *args: Any) -> None:
+        self.pool.submit(self._task, run, fn, *args)
+
+    def _task(self, run: _AccountRun, fn: Callable[..., None], *args: Any) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            fn(run, *args)
+        except Aborted:
+            pass
+        except BaseException as exc:  # handed to the writer, which stops the sync
+            self._emit(("error", run.sid, exc))
+
+    def _emit(self, event: tuple[Any, ...]) -> None:
+        while not self.stop.is_set():
+            try:
+                self.events.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _get(self, run: _AccountRun, uri: str, params: dict[str, Any] | None) -> Any:
+        """GET as the parent; if a subaccount refuses that, once more with its own token."""
+        try:
+            return self.transport.get_json(uri, params, auth=run.auth, key=run.sid)
+        except AuthRefused:
+            account = run.plan.account
+            if run.auth is not None or not account.is_subaccount or not account.auth_token:
+                raise
+            run.auth = (account.sid, account.auth_token)
+            return self.transport.get_json(uri, params, auth=run.auth, key=run.sid)
+
+    def _list_window(self, run: _AccountRun, window: Window) -> None:
+        listed_at = now_utc()
+        if window.days == 1:
+            params: dict[str, Any] = {"DateCreated": window.first.isoformat()}
+        else:
+            params = {"DateCreated>": window.first.isoformat(), "DateCreated<": window.last.isoformat()}
+        params.update(IncludeSoftDeleted="true", PageSize=self.options.page_size)
+        uri = f"{API}/Accounts/{run.sid}/Recordings.json"
+        path = self.spool.new_path(run.sid)
+        seen: set[str] = set()
+        repeated = pages = 0
+        open_set = run.plan.open_set
+        with open(path, "w", encoding="utf-8") as out:
+            while True:
+                page = self._get(run, uri, params)
+                pages += 1
+                items = page.get("recordings") or []
+                next_uri = page.get("next_page_uri")
+                if pages == 1 and next_uri and window.days > 1:
+                    # More than a page: list smaller windows in parallel instead.
+                    days = [d for d in (utc_day(i.get("date_created") or "") for i in items) if d]
+                    children = split(window, len(items), days, self.options.page_size,
+                                     max_parts=2 * self.options.workers)
+                    out.close()
+                    path.unlink(missing_ok=True)
+                    self._emit(("split", run.sid, window, children))
+                    return
+                for item in items:
+                    sid = item.get("sid")
+                    if sid in seen:
+                        repeated += 1  # the API repeated it across pages: keep one copy
+                        continue
+                    seen.add(sid)
+                    if sid in open_set:
+                        run.seen_open.add(sid)
+                    out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                    out.write("\n")
+                if not next_uri:
+                    break
+                if next_uri == uri:
+                    raise TwilioError(f"the API returned the same next page again for {uri}")
+                uri, params = next_uri, None
+                if self.stop.is_set():
+                    raise Aborted()
+        self._emit(("window", run.sid, window, path, len(seen), repeated, listed_at))
+
+    def _refetch(self, run: _AccountRun, sids: list[str]) -> None:
+        path = self.spool.new_path(run.sid, "fetch")
+        rows, gone = 0, []
+        with open(path, "w", encoding="utf-8") as out:
+            for sid in sids:
+                try:
+                    obj = self._get(run, f"{API}/Accounts/{run.sid}/Recordings/{sid}.json",
+                                    {"IncludeSoftDeleted": "true"})
+                except NotFound:
+                    gone.append(sid)
+                    continue
+                out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                rows += 1
+        self._emit(("refetched", run.sid, path, rows, gone))
+
+    def _fetch_usage(self, run: _AccountRun, span: Window) -> None:
+        records: list[dict[str, Any]] = []
+        try:
+            for category in USAGE_CATEGORIES:
+                uri: str | None = f"{API}/Accounts/{run.sid}/Usage/Records/Monthly.json"
+                params: dict[str, Any] | None = {
+                    "Category": category, "StartDate": span.first.replace(day=1).isoformat(),
+                    "EndDate": span.last.isoformat(), "PageSize": self.options.page_size}
+                while uri:
+                    page = self._get(run, uri, params)
+                    records.extend(r for r in page.get("usage_records") or [] if isinstance(r, dict))
+                    uri, params = page.get("next_page_uri"), None
+        except (NotFound, TwilioError) as exc:
+            # Usage is secondary: a failure is reported, the recordings sync goes on.
+            self._emit(("usage", run.sid, [], str(exc)))
+            return
+        self._emit(("usage", run.sid, records, None))
+
+
+def plan_account(con: duckdb.DuckDBPyConnection, account: AccountInfo, since: date | None,
+                 until: date | None, now: datetime, options: SyncOptions) -> AccountPlan:
+    """Which windows to list (the range minus what is covered), what to re-fetch, which usage."""
+    today = now.date()
+    created = account.date_created.date() if account.date_created else None
+    # Recordings are billed for as long as they exist: by default go back to the account's
+    # creation, not to an arbitrary horizon; nothing can predate the account.
+    first = max(d for d in (since, created) if d is not None) if (since or created) else today
+    last = min(until or today, today)
+    if first > last:
+        return AccountPlan(account, [], state.open_set(con, account.sid), None)
+    span = Window(first, last)
+    covered = [] if options.full else state.usable_coverage(
+        con, account.sid, now, options.settle_grace, options.sweep_days)
+    # Days that will not be settled even when listed now (today, and yesterday within the
+    # grace) get windows of their own, so the next run lists only them again.
+    settled_through = (now - options.settle_grace).date() - timedelta(days=1)
+    windows = cut_at(subtract(span, covered), settled_through)
+    return AccountPlan(account, windows, state.open_set(con, account.sid),
+                       span if options.usage else None)
