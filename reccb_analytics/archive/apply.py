@@ -9,8 +9,9 @@ For each plan row: check the SIDs, build ``DEST/<AccountSid>/<RecordingSid>.<fmt
 * otherwise stream it (``fetch.download``), verify it (``verify.verify_copy``), give it its
   final name (``fetch.commit``) and record it in ``archive_copies``.
 
-Every outcome, with its reason when it failed, goes to ``archive_attempts``, one committed row at
-a time, so a kill loses at most the recordings in flight, which a rerun fetches again.
+Every outcome, with its reason when it failed, goes to ``archive_attempts`` (in small committed
+batches); a kill loses at most the recordings in flight, which a rerun fetches again, and the
+rows of a batch not yet written, whose copies a rerun adopts without fetching them.
 Transient failures (429 with ``Retry-After``, 5xx, dropped connections, truncated bodies, a copy
 that fails verification) are retried with backoff; 404, other 4xx and write errors are not;
 401/403 stop the run.
@@ -19,8 +20,10 @@ that fails verification) are retried with backoff; 404, other 4xx and write erro
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from .. import db
 from ..exceptions import ArchiveError
@@ -141,8 +145,10 @@ def apply_archive_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathL
     settings = _Settings(creds, fmt, channels, max(0, retries), backoff, timeout,
                          max(1, concurrency), stop)
 
+    recorder = _Recorder(con, plan)
+
     def record(outcome: CopyOutcome) -> None:
-        _record(con, plan, outcome)
+        recorder.add(outcome)
         result.counts[outcome.outcome] += 1
         if outcome.outcome == "archived" and outcome.bytes:
             result.bytes_written += outcome.bytes
@@ -151,27 +157,30 @@ def apply_archive_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathL
         if progress is not None:
             progress(outcome)
 
-    jobs, refused = _jobs(con, plan, root, fmt)
-    for outcome in refused:
-        record(outcome)
-    unwritable = _probe(root)
-    if unwritable:
+    try:
+        jobs, refused = _jobs(con, plan, root, fmt)
+        for outcome in refused:
+            record(outcome)
+        unwritable = _probe(root)
+        if unwritable:
+            for job in jobs:
+                record(CopyOutcome(job.row["sid"], job.row["account_sid"], "failed", unwritable,
+                                   str(job.location)))
+            raise ArchiveError(f"{unwritable}; {len(jobs)} recording(s) not archived "
+                               "(reasons in archive_attempts)")
+        todo: list[_Job] = []
         for job in jobs:
-            record(CopyOutcome(job.row["sid"], job.row["account_sid"], "failed", unwritable,
-                               str(job.location)))
-        raise ArchiveError(f"{unwritable}; {len(jobs)} recording(s) not archived (reasons in archive_attempts)")
-
-    todo: list[_Job] = []
-    for job in jobs:
-        if job.known is not None and _intact(job.location, *job.known):
-            record(CopyOutcome(job.row["sid"], job.row["account_sid"], "already-archived",
-                               None, str(job.location), job.known[0], job.known[1]))
-        else:
-            todo.append(job)
-    # A TwilioAuthError or Ctrl-C stops the pool; copies finished but not yet recorded are
-    # adopted (re-verified, not fetched) by the next run.
-    for outcome in run_bounded(todo, lambda job: _copy_one(job, settings), settings.pool_size, stop):
-        record(outcome)
+            if job.known is not None and _intact(job.location, *job.known):
+                record(CopyOutcome(job.row["sid"], job.row["account_sid"], "already-archived",
+                                   None, str(job.location), job.known[0], job.known[1]))
+            else:
+                todo.append(job)
+        # A TwilioAuthError or Ctrl-C stops the pool; what finished is still recorded below,
+        # and copies completed but not yet recorded are adopted (not fetched) by the next run.
+        for outcome in run_bounded(todo, lambda job: _copy_one(job, settings), settings.pool_size, stop):
+            record(outcome)
+    finally:
+        recorder.flush()
     return result
 
 
@@ -293,17 +302,72 @@ def _adopt(location: Path, fmt: str, duration: Any, channels: int | None) -> Ver
         return None  # damaged or stale: fetch it again
 
 
-def _record(con: duckdb.DuckDBPyConnection, plan: LoadedPlan, outcome: CopyOutcome) -> None:
-    """Store one outcome: the verified copy (if any), then the attempt row. Each commits alone."""
-    if outcome.outcome == "archived":
-        db.run_sql(con, "archive/upsert_copy", {
-            "sid": outcome.sid, "account_sid": outcome.account_sid, "location": outcome.location,
-            "bytes": outcome.bytes, "sha256": outcome.sha256, "format": Path(outcome.location or "").suffix[1:],
-            "channels": outcome.channels, "plan_hash": plan.plan_hash,
-        }).fetchall()
-    db.run_sql(con, "archive/insert_attempt", {
-        "plan_hash": plan.plan_hash, "phase": "archive", "account_sid": outcome.account_sid,
-        "sid": outcome.sid, "outcome": outcome.outcome, "reason": outcome.reason,
-        "http_status": outcome.http_status, "location": outcome.location, "bytes": outcome.bytes,
-    }).fetchall()
+class _Recorder:
+    """Writes outcomes to the store in small batches, each batch one transaction.
 
+    One INSERT per recording costs a few milliseconds of this thread's time, which at high
+    concurrency would cap the rate; so rows are buffered and written every ``max_rows`` rows or
+    ``max_wait`` seconds, and at the end. A kill loses at most the buffered rows, whose copies
+    are already complete on disk with their sidecars: the next run adopts them after re-hashing,
+    without fetching them again.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, plan: LoadedPlan, max_rows: int = 64,
+                 max_wait: float = 0.5) -> None:
+        self.con, self.plan = con, plan
+        self.max_rows, self.max_wait = max_rows, max_wait
+        self.copies: list[dict[str, Any]] = []
+        self.attempts: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, outcome: CopyOutcome) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        if outcome.outcome == "archived":
+            self.copies.append({
+                "sid": outcome.sid, "account_sid": outcome.account_sid, "location": outcome.location,
+                "bytes": outcome.bytes, "sha256": outcome.sha256,
+                "format": Path(outcome.location or "").suffix[1:], "channels": outcome.channels,
+                "plan_hash": self.plan.plan_hash, "verified_at": now,
+            })
+        self.attempts.append({
+            "attempted_at": now, "plan_hash": self.plan.plan_hash, "phase": "archive",
+            "account_sid": outcome.account_sid, "sid": outcome.sid, "outcome": outcome.outcome,
+            "reason": outcome.reason, "http_status": outcome.http_status,
+            "location": outcome.location, "bytes": outcome.bytes,
+        })
+        if len(self.attempts) >= self.max_rows or time.monotonic() - self.last >= self.max_wait:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.attempts:
+            return
+        copies = pd.DataFrame(self.copies, columns=_COPY_COLUMNS).astype(_COPY_TYPES)
+        attempts = pd.DataFrame(self.attempts, columns=_ATTEMPT_COLUMNS).astype(_ATTEMPT_TYPES)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if len(copies):
+                con.register("copy_batch", copies)
+                db.run_sql(con, "archive/upsert_copies").fetchall()
+            con.register("attempt_batch", attempts)
+            db.run_sql(con, "archive/insert_attempts").fetchall()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for view in ("copy_batch", "attempt_batch"):
+                with contextlib.suppress(Exception):
+                    con.unregister(view)
+        self.copies.clear()
+        self.attempts.clear()
+        self.last = time.monotonic()
+
+
+_COPY_TYPES = {"sid": "string", "account_sid": "string", "location": "string", "bytes": "Int64",
+               "sha256": "string", "format": "string", "channels": "Int64", "plan_hash": "string"}
+_COPY_COLUMNS = [*_COPY_TYPES, "verified_at"]
+_ATTEMPT_TYPES = {"plan_hash": "string", "phase": "string", "account_sid": "string", "sid": "string",
+                  "outcome": "string", "reason": "string", "http_status": "Int64",
+                  "location": "string", "bytes": "Int64"}
+_ATTEMPT_COLUMNS = ["attempted_at", *_ATTEMPT_TYPES]
