@@ -82,7 +82,8 @@ def test_callback_delivery_totals(con: duckdb.DuckDBPyConnection) -> None:
     df = callback_delivery(con, "2024-03-05", "2024-03-06", by=None)
     assert len(df) == 1 and "source" not in df.columns
     row = df.iloc[0]
-    assert (row["recordings"], row["trunking_recordings"], row["with_terminal_callback"]) == (7, 2, 4)
+    assert row["recordings"] == 7 and row["trunking_recordings"] == 2
+    assert row["with_terminal_callback"] == 4
     assert row["callback_coverage"] == pytest.approx(4 / 7)
     assert row["expected_callback_coverage"] == pytest.approx(4 / 5)
     assert row["missing_callbacks"] == 1
@@ -125,7 +126,8 @@ def test_data_quality(con: duckdb.DuckDBPyConnection) -> None:
     assert row["last_ingested_at"] == pd.Timestamp("2024-03-08 09:00:00+00:00")
     assert (row["files_ingested"], row["rejected_records"]) == (3, 3)
     # Metadata rows: D1, D2, D3, D5, D6, the two Trunking ones and D9 = 8; D4 is callbacks-only.
-    assert (row["recordings"], row["callbacks_only_recordings"], row["callback_deliveries"]) == (8, 1, 8)
+    assert row["recordings"] == 8 and row["callbacks_only_recordings"] == 1
+    assert row["callback_deliveries"] == 8
     # Metadata recordings outside Trunking: D1, D2, D3, D5, D6, D9 = 6; with a terminal
     # callback: all but D3 = 5.
     assert row["callback_coverage"] == pytest.approx(5 / 6)

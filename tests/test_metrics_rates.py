@@ -21,7 +21,8 @@ def one(df: pd.DataFrame, **where: object) -> pd.Series:
     return match.iloc[0]
 
 
-def test_month_with_exactly_3_absent_of_12_and_pending_excluded(con: duckdb.DuckDBPyConnection) -> None:
+def test_month_with_exactly_3_absent_of_12_and_pending_excluded(
+        con: duckdb.DuckDBPyConnection) -> None:
     # March 2024: 8 completed + 3 absent + 1 failed = 12 with a terminal outcome, plus 2 pending
     # (in-progress, and a status nobody has seen) which count as recordings but not in rates.
     n = 0
@@ -90,19 +91,22 @@ def test_recording_known_only_from_callbacks_counts(con: duckdb.DuckDBPyConnecti
     assert rows(df, "recordings", "absent") == [(1, 1)]
 
 
+T0 = "2024-03-05 10:00:00+00"
+
+
 def test_latest_received_terminal_callback_wins(con: duckdb.DuckDBPyConnection) -> None:
     # Recording 1: absent at 10:05, then completed at 10:09 -> completed.
-    add_delivery(con, rsid(1), "absent", "2024-03-05 10:05:00+00", start_time="2024-03-05 10:00:00+00")
-    add_delivery(con, rsid(1), "completed", "2024-03-05 10:09:00+00", start_time="2024-03-05 10:00:00+00")
+    add_delivery(con, rsid(1), "absent", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(1), "completed", "2024-03-05 10:09:00+00", start_time=T0)
     # Recording 2: completed at 10:05, then absent at 10:09 -> absent (the latest wins).
-    add_delivery(con, rsid(2), "completed", "2024-03-05 10:05:00+00", start_time="2024-03-05 10:00:00+00")
-    add_delivery(con, rsid(2), "absent", "2024-03-05 10:09:00+00", start_time="2024-03-05 10:00:00+00")
+    add_delivery(con, rsid(2), "completed", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(2), "absent", "2024-03-05 10:09:00+00", start_time=T0)
     # Recording 3: a later in-progress delivery is not terminal and does not win.
-    add_delivery(con, rsid(3), "failed", "2024-03-05 10:05:00+00", start_time="2024-03-05 10:00:00+00")
-    add_delivery(con, rsid(3), "in-progress", "2024-03-05 10:30:00+00", start_time="2024-03-05 10:00:00+00")
+    add_delivery(con, rsid(3), "failed", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(3), "in-progress", "2024-03-05 10:30:00+00", start_time=T0)
     # Recording 4: a delivery without a receive time counts as older than a timed one.
-    add_delivery(con, rsid(4), "completed", None, start_time="2024-03-05 10:00:00+00")
-    add_delivery(con, rsid(4), "absent", "2024-03-05 10:05:00+00", start_time="2024-03-05 10:00:00+00")
+    add_delivery(con, rsid(4), "completed", None, start_time=T0)
+    add_delivery(con, rsid(4), "absent", "2024-03-05 10:05:00+00", start_time=T0)
     # Metadata in-progress with the same absent-then-completed story -> completed.
     add_recording(con, rsid(5), status="in-progress", date_created="2024-03-05 10:00:00+00")
     add_delivery(con, rsid(5), "absent", "2024-03-05 10:05:00+00")
@@ -129,7 +133,8 @@ def test_plus_0100_start_time_just_after_midnight_lands_on_the_right_day(
     assert rows(df, "period", "recordings") == expected
 
 
-def test_range_is_local_to_tz_start_inclusive_end_exclusive(con: duckdb.DuckDBPyConnection) -> None:
+def test_range_is_local_to_tz_start_inclusive_end_exclusive(
+        con: duckdb.DuckDBPyConnection) -> None:
     # Midnight in Paris (UTC+1 in March) is 23:00 UTC the day before.
     add_recording(con, rsid(1), start_time="2024-03-01 23:00:00+00")   # March 2, 00:00 Paris
     add_recording(con, rsid(2), start_time="2024-03-01 22:59:59+00")   # March 1, 23:59:59 Paris
@@ -162,7 +167,8 @@ def test_every_period_listed_and_weeks_start_monday(con: duckdb.DuckDBPyConnecti
 
 def test_by_source_account_and_channels(con: duckdb.DuckDBPyConnection) -> None:
     other = "AC" + "c" * 32
-    add_recording(con, rsid(1), source="DialVerb", channels=2, date_created="2024-03-05 10:00:00+00")
+    add_recording(con, rsid(1), source="DialVerb", channels=2,
+                  date_created="2024-03-05 10:00:00+00")
     add_recording(con, rsid(2), source="DialVerb", channels=1, status="absent",
                   date_created="2024-03-05 11:00:00+00")
     add_recording(con, rsid(3), source="Trunking", channels=2, account_sid=other,

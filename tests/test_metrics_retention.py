@@ -88,10 +88,12 @@ def test_actions_reasons_and_order(con: duckdb.DuckDBPyConnection) -> None:
     assert first.loc[rsid(1), "stored_minutes"] == 1
     assert first.loc[rsid(1), "monthly_saving"] == pytest.approx(0.0005)
     assert first.loc[rsid(17), "monthly_saving"] == pytest.approx(0.005)
-    assert bool(first.loc[rsid(13), "verified_copy"]) and not bool(first.loc[rsid(2), "verified_copy"])
+    assert bool(first.loc[rsid(13), "verified_copy"])
+    assert not bool(first.loc[rsid(2), "verified_copy"])
 
 
-def test_without_required_archive_old_recordings_are_deleted(con: duckdb.DuckDBPyConnection) -> None:
+def test_without_required_archive_old_recordings_are_deleted(
+        con: duckdb.DuckDBPyConnection) -> None:
     policy_store(con)
     df = retention_candidates(con, AS_OF, 30, 90, require_archive=False, rate=0.001)
     actions = dict(zip(df["sid"], df["action"], strict=True))

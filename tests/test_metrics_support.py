@@ -30,7 +30,8 @@ def csid(n: int) -> str:
 def add_recording(con: duckdb.DuckDBPyConnection, sid: str, *, status: str = "completed",
                   account_sid: str = PARENT, source: str | None = "DialVerb",
                   channels: int | None = 1, duration_s: int | None = 60,
-                  start_time: str | None = None, date_created: str | None = "2024-03-01 12:00:00+00",
+                  start_time: str | None = None,
+                  date_created: str | None = "2024-03-01 12:00:00+00",
                   date_updated: str | None = None, price: float | None = None,
                   error_code: int | None = None, call_sid: str | None = None) -> None:
     """One metadata row; ``start_time`` defaults to ``date_created``."""

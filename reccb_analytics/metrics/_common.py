@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,7 @@ def check_days(value: Any, name: str) -> int:
 
 
 def today_utc() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def month_end(first_day: dt.date) -> dt.date:
@@ -136,12 +136,13 @@ def resolve_storage(rate: float | None, free_minutes: float | None, currency: st
         currency = settings.storage.currency
     if not isinstance(currency, str) or not currency:
         raise ConfigError(f"currency={currency!r} must be a currency code such as 'USD'")
-    return check_non_negative(rate, "rate"), check_non_negative(free_minutes, "free_minutes"), currency
+    return (check_non_negative(rate, "rate"), check_non_negative(free_minutes, "free_minutes"),
+            currency)
 
 
 # --- SQL ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def metrics_sql(name: str) -> str:
     """Text of ``sql/metrics/<name>.sql`` with each ``{{fragment}}`` replaced by that file's text.
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from . import _common as c
 from ..exceptions import ConfigError, InputError
+from . import _common as c
 
 _HOLD_SID = re.compile(r"(RE|CA)[0-9a-fA-F]{32}")
 
@@ -100,8 +101,8 @@ def retention_candidates(con: duckdb.DuckDBPyConnection, as_of: c.DateLike | Non
     rate_v, _, currency = c.resolve_storage(rate, None, None, config)
     df = c.query(con, "retention_candidates", {**params, "rate": rate_v})
     reasons = _reasons(params["archive_after"], params["delete_after"])
-    codes = pd.Categorical.from_codes(df.pop("reason_code"), categories=reasons)
-    df.insert(3, "reason", pd.Series(codes, index=df.index).astype("str"))
+    texts = np.asarray(reasons, dtype=object)[df.pop("reason_code").to_numpy()]
+    df.insert(3, "reason", pd.Series(texts, index=df.index, dtype="str"))
     df.attrs.update(rate=rate_v, currency=currency, as_of=params["as_of"])
     return df
 

@@ -103,8 +103,8 @@ def storage_forecast(con: duckdb.DuckDBPyConnection, as_of: c.DateLike | None = 
     rate_v, free_v, currency_v = c.resolve_storage(rate, free_minutes, currency, config)
     base = as_of_d - dt.timedelta(days=FORECAST_WINDOW_DAYS)
     inputs = c.query(con, "storage_forecast", {"as_of": as_of_d, "base_day": base})
-    now = float(inputs.loc[0, "stored_at_as_of"])
-    before = float(inputs.loc[0, "stored_at_base"])
+    now = float(inputs["stored_at_as_of"].iloc[0])
+    before = float(inputs["stored_at_base"].iloc[0])
     growth = (now - before) / FORECAST_WINDOW_DAYS
     first = c.next_month(as_of_d)
     last = c.month_end(first)
