@@ -1,0 +1,148 @@
+"""Callback log ingest: formats, stable delivery ids, retries vs duplicates, signatures."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+from twilio.request_validator import RequestValidator
+
+from reccb_analytics.ingest import ingest_paths, load_file
+
+CB = Path(__file__).parent / "fixtures" / "callbacks"
+R6 = "REaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6"
+R2 = "REaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def test_flat_ndjson(con: duckdb.DuckDBPyConnection) -> None:
+    result = load_file(con, CB / "flat.ndjson", kind="callbacks")
+    # 8 lines: 4 distinct requests (one is a Twilio retry, still a delivery), line 5 repeats
+    # line 2 exactly, then a short RecordingSid, a call status callback and a truncated line.
+    assert (result.format, result.records_read, result.loaded, result.duplicates, result.rejected) \
+        == ("ndjson", 8, 4, 1, 3)
+    rows = con.execute(
+        "SELECT source_line, recording_sid, status, received_at, duration_s, error_code, start_time "
+        "FROM callback_deliveries ORDER BY source_line").fetchall()
+    assert rows == [
+        (1, R6, "in-progress", utc(2026, 3, 5, 10, 0, 1), None, None, utc(2026, 3, 5, 10, 0, 0)),
+        (2, R6, "completed", utc(2026, 3, 5, 10, 1, 10), 61, None, utc(2026, 3, 5, 10, 0, 0)),
+        (3, R6, "completed", utc(2026, 3, 5, 10, 1, 14), 61, None, utc(2026, 3, 5, 10, 0, 0)),
+        # RecordingStartTime "+0100" honoured: 00:05 on 1 March local is 23:05 UTC the day before
+        (4, R2, "absent", utc(2023, 2, 28, 23, 10, 7), 1, 16101, utc(2023, 2, 28, 23, 5, 0)),
+    ]
+    reasons = con.execute("SELECT source_line, reason FROM rejects ORDER BY 1").fetchall()
+    assert reasons[0] == (6, "malformed RecordingSid REshort")
+    assert reasons[1][0] == 7 and reasons[1][1].startswith("not a Recording Status Callback (a call status")
+    assert reasons[2] == (8, "invalid JSON")
+    events = con.execute("SELECT recording_sid, status, deliveries, first_received_at, last_received_at "
+                         "FROM callback_events ORDER BY 1, 2").fetchall()
+    assert events == [
+        (R2, "absent", 1, utc(2023, 2, 28, 23, 10, 7), utc(2023, 2, 28, 23, 10, 7)),
+        (R6, "completed", 2, utc(2026, 3, 5, 10, 1, 10), utc(2026, 3, 5, 10, 1, 14)),
+        (R6, "in-progress", 1, utc(2026, 3, 5, 10, 0, 1), utc(2026, 3, 5, 10, 0, 1)),
+    ]
+    # every parameter is kept, typed columns alongside
+    params = con.execute("SELECT params->>'RecordingTrack', params->>'ErrorCode' FROM callback_deliveries "
+                         "WHERE source_line = 4").fetchall()
+    assert params == [("both", "16101")]
+
+
+def test_same_request_in_every_format_has_one_id(con: duckdb.DuckDBPyConnection) -> None:
+    flat = load_file(con, CB / "flat.ndjson", kind="callbacks")
+    form = load_file(con, CB / "bodies.log", kind="callbacks")
+    csv = load_file(con, CB / "requests.csv", kind="callbacks")
+    assert (form.format, form.records_read, form.loaded, form.duplicates, form.rejected) == ("form", 5, 0, 4, 1)
+    assert (csv.format, csv.records_read, csv.loaded, csv.duplicates, csv.rejected) == ("csv", 5, 0, 4, 1)
+    assert flat.loaded == 4
+    assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(4,)]
+    assert con.execute("SELECT reason FROM rejects WHERE source_file LIKE '%requests.csv'").fetchall() == [
+        ("row has 3 fields, the header has 12",)]
+    assert con.execute("SELECT source_line FROM rejects WHERE source_file LIKE '%bodies.log'").fetchall() == [(5,)]
+
+
+def test_form_and_csv_load_on_their_own(con: duckdb.DuckDBPyConnection) -> None:
+    form = load_file(con, CB / "bodies.log", kind="callbacks")
+    assert form.loaded == 4
+    got = con.execute("SELECT recording_url, start_time FROM callback_deliveries WHERE source_line = 1").fetchall()
+    assert got == [(f"https://api.twilio.com/2010-04-01/Accounts/ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Recordings/{R6}",
+                    utc(2026, 3, 5, 10, 0, 0))]
+
+
+def _envelope_log(path: Path, token: str, url: str) -> None:
+    validator = RequestValidator(token)
+    lines = []
+    for i, status in enumerate(("in-progress", "completed", "completed")):
+        params = {"AccountSid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CallSid": "CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6",
+                  "RecordingSid": R6, "RecordingStatus": status, "ErrorCode": "0",
+                  "RecordingChannels": "2", "RecordingSource": "DialVerb"}
+        signature = validator.compute_signature(url, params)
+        if i == 2:
+            signature = "tampered" + signature[8:]
+        entry = {"received_at": f"2026-03-05T10:0{i}:00+00:00", "method": "POST", "url": url,
+                 "headers": {"x-twilio-signature": signature, "I-Twilio-Idempotency-Token": f"tok-{i}",
+                             "Authorization": "Basic c2VjcmV0OnNlY3JldA=="},
+                 "http_status": 200 if i else 503}
+        if i == 1:
+            entry["body"] = urllib.parse.urlencode(params)
+        else:
+            entry["params"] = params
+        lines.append(json.dumps(entry))
+    # a flat line has no signature: left unchecked (NULL)
+    lines.append(json.dumps({"@timestamp": "2026-03-05T10:09:00Z", "RecordingSid": R2,
+                             "RecordingStatus": "absent", "ErrorCode": "16102"}))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_signatures_checked_with_token_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://hooks.example.com/twilio/recording-status?site=1"
+    log = tmp_path / "envelope.ndjson"
+    _envelope_log(log, "token-for-tests", url)
+    monkeypatch.setenv("CB_TOKEN", "token-for-tests")
+    db = tmp_path / "s.duckdb"
+    report = ingest_paths([log], kind="callbacks", db_path=db, auth_token_env="CB_TOKEN", progress=False)
+    assert not report.failed
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT source_line, status, signature_valid, http_status, idempotency_token "
+                           "FROM callback_deliveries ORDER BY 1").fetchall()
+        assert rows == [(1, "in-progress", True, 503, "tok-0"), (2, "completed", True, 200, "tok-1"),
+                        (3, "completed", False, 200, "tok-2"), (4, "absent", None, None, None)]
+        # no header (an Authorization header least of all) and no token is stored anywhere
+        dump = con.execute("SELECT string_agg(params::VARCHAR, ' ') FROM callback_deliveries").fetchall()[0][0]
+        assert "c2VjcmV0" not in dump and "token-for-tests" not in dump
+    finally:
+        con.close()
+    assert b"token-for-tests" not in db.read_bytes()
+
+
+def test_signature_check_needs_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reccb_analytics.exceptions import ConfigError
+
+    monkeypatch.delenv("NOPE_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="NOPE_TOKEN is not set"):
+        ingest_paths([CB / "flat.ndjson"], kind="callbacks", db_path=tmp_path / "x.duckdb",
+                     auth_token_env="NOPE_TOKEN", progress=False)
+
+
+def test_callback_url_option_overrides_missing_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://hooks.example.com/rs"
+    validator = RequestValidator("tkn")
+    params = {"RecordingSid": R6, "RecordingStatus": "completed", "AccountSid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
+    log = tmp_path / "nourl.ndjson"
+    log.write_text(json.dumps({"received_at": "2026-03-05T10:00:00Z",
+                               "headers": {"X-Twilio-Signature": validator.compute_signature(url, params)},
+                               "params": params}) + "\n")
+    monkeypatch.setenv("TKN", "tkn")
+    db = tmp_path / "s.duckdb"
+    ingest_paths([log], kind="callbacks", db_path=db, auth_token_env="TKN", callback_url=url, progress=False)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT signature_valid FROM callback_deliveries").fetchall() == [(True,)]
+    con.close()
