@@ -10,20 +10,37 @@ from pathlib import Path
 
 import pytest
 
-from reccb_analytics.archive import (apply_archive_plan, apply_delete_plan, archive_status,
-                                     build_delete_plan, build_plan, resolve_policy)
+from reccb_analytics.archive import (
+    apply_archive_plan,
+    apply_delete_plan,
+    archive_status,
+    build_delete_plan,
+    build_plan,
+    resolve_policy,
+)
 from reccb_analytics.archive.plan import file_sha256
 from reccb_analytics.archive.verify import parse_wav
 from reccb_analytics.config import Settings
 from reccb_analytics.exceptions import PlanTamperedError
-from tests.test_archive_support import World, today, wav_bytes, world  # noqa: F401 - fixture
+from tests.test_archive_support import (
+    World,
+    today,
+    wav_bytes,
+    world_fixture,  # noqa: F401 - the `world` fixture
+)
 
 AS_OF = today()
 
 
 def policy(kind: str, archive_after: int = 30, delete_after: int = 60, hold: str | None = None):
-    return resolve_policy(kind, as_of=AS_OF, archive_after=archive_after, delete_after=delete_after,
-                          legal_hold=hold, settings=Settings())
+    return resolve_policy(
+        kind,
+        as_of=AS_OF,
+        archive_after=archive_after,
+        delete_after=delete_after,
+        legal_hold=hold,
+        settings=Settings(),
+    )
 
 
 def seed(world: World, tmp_path: Path):
@@ -51,25 +68,30 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
 
     # 1. archive plan: exactly a and b, with what apply needs.
     with world.con() as con:
-        made = build_plan(con, "archive", policy("archive", hold=str(hold)), tmp_path / "archive.csv")
+        made = build_plan(
+            con, "archive", policy("archive", hold=str(hold)), tmp_path / "archive.csv"
+        )
     assert made.recordings == 2
-    assert made.stored_minutes == 2 + 3           # ceil(70/60) + ceil(125/60)
+    assert made.stored_minutes == 2 + 3  # ceil(70/60) + ceil(125/60)
     assert made.plan_hash == file_sha256(tmp_path / "archive.csv")
     text = (tmp_path / "archive.csv").read_text()
-    assert text.splitlines()[0] == ("sid,account_sid,action,reason,age_days,duration_s,channels,"
-                                    "stored_minutes,monthly_saving")
+    assert text.splitlines()[0] == (
+        "sid,account_sid,action,reason,age_days,duration_s,channels,stored_minutes,monthly_saving"
+    )
     assert {a.sid, b.sid} == {line.split(",")[0] for line in text.splitlines()[1:]}
     assert c.sid not in text and d.sid not in text and e.sid not in text
 
     # 2. apply: both copied, verified, recorded; the files are the server's bytes.
     with world.con() as con:
         result = apply_archive_plan(con, tmp_path / "archive.csv", dest, concurrency=2)
-        copies = con.execute("SELECT sid, account_sid, location, bytes, sha256, format, channels, plan_hash "
-                             "FROM archive_copies ORDER BY bytes DESC").fetchall()
+        copies = con.execute(
+            "SELECT sid, account_sid, location, bytes, sha256, format, channels, plan_hash "
+            "FROM archive_copies ORDER BY bytes DESC"
+        ).fetchall()
     assert result.counts == {"archived": 2, "already-archived": 0, "failed": 0, "refused": 0}
     assert result.bytes_written == wav_bytes(70, 2) + wav_bytes(125, 1)
     expected = {a.sid: (world.parent.sid, 70, 2), b.sid: (world.sub.sid, 125, 1)}
-    assert [row[0] for row in copies] == [a.sid, b.sid]   # 2,240,044 > 2,000,044 bytes
+    assert [row[0] for row in copies] == [a.sid, b.sid]  # 2,240,044 > 2,000,044 bytes
     for sid, account, location, size, sha, fmt, channels, plan_hash in copies:
         account_exp, duration, channels_exp = expected[sid]
         path = Path(location)
@@ -87,14 +109,18 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
     gets = world.media_gets()
     with world.con() as con:
         again = apply_archive_plan(con, tmp_path / "archive.csv", dest)
-        n_copies = con.execute("SELECT count(*), count(DISTINCT sid) FROM archive_copies").fetchall()[0]
+        n_copies = con.execute(
+            "SELECT count(*), count(DISTINCT sid) FROM archive_copies"
+        ).fetchall()[0]
     assert again.counts["already-archived"] == 2 and again.counts["archived"] == 0
     assert world.media_gets() == gets
     assert n_copies == (2, 2)
 
     # 4. delete plan: a and b now have verified copies and are >= 60 days old; d stays on hold.
     with world.con() as con:
-        dplan = build_delete_plan(con, policy("delete", hold=str(hold)), tmp_path / "delete.parquet")
+        dplan = build_delete_plan(
+            con, policy("delete", hold=str(hold)), tmp_path / "delete.parquet"
+        )
     assert dplan.recordings == 2 and dplan.format == "parquet"
     assert dplan.monthly_saving == pytest.approx(5 * 0.0005)
 
@@ -110,14 +136,23 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
     # 6. execute: one audit row per deletion, both gone at the server.
     with world.con() as con:
         done = apply_delete_plan(con, tmp_path / "delete.parquet", execute=True, reverify=True)
-        audit = con.execute("SELECT sid, account_sid, outcome, http_status, plan_hash FROM deletion_audit "
-                            "ORDER BY sid").fetchall()
+        audit = con.execute(
+            "SELECT sid, account_sid, outcome, http_status, plan_hash FROM deletion_audit "
+            "ORDER BY sid"
+        ).fetchall()
     assert done.counts == {"deleted": 2} and done.ok
-    assert audit == sorted([(a.sid, world.parent.sid, "deleted", 204, dplan.plan_hash),
-                            (b.sid, world.sub.sid, "deleted", 204, dplan.plan_hash)])
+    assert audit == sorted(
+        [
+            (a.sid, world.parent.sid, "deleted", 204, dplan.plan_hash),
+            (b.sid, world.sub.sid, "deleted", 204, dplan.plan_hash),
+        ]
+    )
     assert sorted(world.deletes()) == sorted(
-        [f"/2010-04-01/Accounts/{world.parent.sid}/Recordings/{a.sid}.json",
-         f"/2010-04-01/Accounts/{world.sub.sid}/Recordings/{b.sid}.json"])
+        [
+            f"/2010-04-01/Accounts/{world.parent.sid}/Recordings/{a.sid}.json",
+            f"/2010-04-01/Accounts/{world.sub.sid}/Recordings/{b.sid}.json",
+        ]
+    )
     assert world.server.store.recordings[a.sid].status == "deleted"
     assert world.server.store.recordings[b.sid].status == "deleted"
     assert world.server.store.recordings[d.sid].deleted_at is None
@@ -130,15 +165,22 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
 
     # 8. status: 2 archived (5 stored minutes), 2 deleted, saving 5 x 0.0005 a month.
     with world.con(read_only=True) as con:
-        status = archive_status(con, as_of=dt.datetime.now(dt.timezone.utc).date(), rate=0.0005)
+        status = archive_status(con, as_of=dt.datetime.now(dt.UTC).date(), rate=0.0005)
         by_account = archive_status(con, rate=0.0005, by="account_sid")
     row = status.iloc[0]
-    assert (row.archived_recordings, row.archived_minutes, row.deleted_recordings, row.deleted_minutes,
-            row.already_deleted_recordings) == (2, 5, 2, 5, 0)
+    assert (
+        row.archived_recordings,
+        row.archived_minutes,
+        row.deleted_recordings,
+        row.deleted_minutes,
+        row.already_deleted_recordings,
+    ) == (2, 5, 2, 5, 0)
     assert row.archived_bytes == wav_bytes(70, 2) + wav_bytes(125, 1)
     assert row.monthly_saving == pytest.approx(0.0025)
-    assert dict(zip(by_account.account_sid, by_account.deleted_minutes)) == {
-        world.parent.sid: 2, world.sub.sid: 3}
+    assert dict(zip(by_account.account_sid, by_account.deleted_minutes, strict=True)) == {
+        world.parent.sid: 2,
+        world.sub.sid: 3,
+    }
     # Deleted recordings stop counting in storage_costs from the day of deletion (today): this
     # month's stored minutes are c (1 min, 12 days old) + d (1 min) every day, plus a (2 min) and
     # b (3 min) on each day before today. Averaged over the D days up to today:
@@ -149,13 +191,17 @@ def test_plan_apply_verify_delete_dry_run_execute(world: World, tmp_path: Path) 
     with world.con(read_only=True) as con:
         costs = storage_costs(con, month, month, as_of=AS_OF).iloc[0]
         left = retention_candidates(con, AS_OF, 30, 60, legal_hold=str(hold))
-    c_days = min(day, 13)          # c exists from its creation day, 12 days ago
+    c_days = min(day, 13)  # c exists from its creation day, 12 days ago
     assert costs.avg_stored_minutes == pytest.approx((5 * (day - 1) + 1 * day + 1 * c_days) / day)
     assert sorted(left.sid) == sorted([c.sid, d.sid])
     # Before anything happened there was nothing to show.
     with world.con(read_only=True) as con:
         before = archive_status(con, as_of=dt.date(2020, 1, 1), rate=0.0005).iloc[0]
-    assert (before.archived_recordings, before.deleted_recordings, before.monthly_saving) == (0, 0, 0.0)
+    assert (before.archived_recordings, before.deleted_recordings, before.monthly_saving) == (
+        0,
+        0,
+        0.0,
+    )
 
 
 def test_mp3_and_requested_channels(world: World, tmp_path: Path) -> None:
@@ -168,7 +214,7 @@ def test_mp3_and_requested_channels(world: World, tmp_path: Path) -> None:
     assert mp3.counts["archived"] == 1 and mono.counts["archived"] == 1
     mp3_path = tmp_path / "mp3" / world.parent.sid / f"{a.sid}.mp3"
     assert mp3_path.read_bytes()[:2] == b"\xff\xfb"
-    assert rows["mp3"] == mp3_path.stat().st_size == 1000 * 144   # 36 s / 36 ms frames of 144 bytes
+    assert rows["mp3"] == mp3_path.stat().st_size == 1000 * 144  # 36 s / 36 ms frames of 144 bytes
     assert rows["wav"] == wav_bytes(36, 1)
     assert world.server.requests_to(f"{a.sid}.wav")[-1].query == {"RequestedChannels": "1"}
 
@@ -184,7 +230,10 @@ def test_tampered_plan_is_refused(world: World, tmp_path: Path) -> None:
     lines = plan.read_text().splitlines()
     plan.write_text("\n".join(line for line in lines if b.sid not in line) + "\n")  # drop a row
     for execute in (False, True):
-        with world.con(read_only=not execute) as con, pytest.raises(PlanTamperedError, match="changed after"):
+        with (
+            world.con(read_only=not execute) as con,
+            pytest.raises(PlanTamperedError, match="changed after"),
+        ):
             apply_delete_plan(con, plan, execute=execute)
     # A plan the store never made is refused too, wherever it is.
     stranger = tmp_path / "elsewhere.csv"
@@ -203,10 +252,16 @@ def test_wav_duration_must_match_metadata(world: World, tmp_path: Path) -> None:
     """The store says 200 s but the server's file lasts 70 s: not a verified copy."""
     rec = world.add(world.parent, 90, duration=70)
     with world.con() as con:
-        con.execute("UPDATE recordings SET duration_s = 200 WHERE sid = $sid", {"sid": rec.sid}).fetchall()
+        con.execute(
+            "UPDATE recordings SET duration_s = 200 WHERE sid = $sid", {"sid": rec.sid}
+        ).fetchall()
         build_plan(con, "archive", policy("archive"), tmp_path / "plan.csv")
-        result = apply_archive_plan(con, tmp_path / "plan.csv", tmp_path / "dest", retries=1, backoff=0.01)
-        reason = con.execute("SELECT reason FROM archive_attempts WHERE outcome = 'failed'").fetchall()
+        result = apply_archive_plan(
+            con, tmp_path / "plan.csv", tmp_path / "dest", retries=1, backoff=0.01
+        )
+        reason = con.execute(
+            "SELECT reason FROM archive_attempts WHERE outcome = 'failed'"
+        ).fetchall()
         assert con.execute("SELECT count(*) FROM archive_copies").fetchall() == [(0,)]
     assert result.counts["failed"] == 1
     assert "WAV duration 70.00 s differs from the metadata's 200 s" in reason[0][0]
@@ -223,9 +278,9 @@ def test_delete_refuses_a_copy_changed_on_disk(world: World, tmp_path: Path) -> 
         build_delete_plan(con, policy("delete"), tmp_path / "delete.csv")
     copy_a = dest / world.parent.sid / f"{a.sid}.wav"
     data = bytearray(copy_a.read_bytes())
-    data[1000] ^= 0xFF                                     # same size, one byte different
+    data[1000] ^= 0xFF  # same size, one byte different
     copy_a.write_bytes(bytes(data))
-    (dest / world.parent.sid / f"{b.sid}.wav").unlink()   # b's copy is gone altogether
+    (dest / world.parent.sid / f"{b.sid}.wav").unlink()  # b's copy is gone altogether
     with world.con() as con:
         result = apply_delete_plan(con, tmp_path / "delete.csv", execute=True, reverify=True)
         audit = dict(con.execute("SELECT sid, outcome FROM deletion_audit").fetchall())
@@ -235,7 +290,8 @@ def test_delete_refuses_a_copy_changed_on_disk(world: World, tmp_path: Path) -> 
     assert audit == {a.sid: "refused", b.sid: "refused"}
     assert "checksum mismatch" in reasons[a.sid] and "copy missing" in reasons[b.sid]
     assert world.deletes() == []
-    # A copy that is there but wrong is no longer a verified copy: a new archive plan fetches it again.
+    # A copy that is there but wrong is no longer a verified copy: a new archive plan fetches it
+    # again.
     assert left == [b.sid]
 
 
@@ -245,7 +301,7 @@ def test_already_deleted_at_twilio_is_audited_as_such(world: World, tmp_path: Pa
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
         build_delete_plan(con, policy("delete"), tmp_path / "delete.csv")
-    world.server.store.delete_recording(a.sid)          # someone deleted it in the Console
+    world.server.store.delete_recording(a.sid)  # someone deleted it in the Console
     with world.con() as con:
         result = apply_delete_plan(con, tmp_path / "delete.csv", execute=True)
         audit = con.execute("SELECT outcome, http_status, response FROM deletion_audit").fetchall()
@@ -271,7 +327,8 @@ def test_plan_policy_from_config(world: World, tmp_path: Path) -> None:
     held = world.add(world.parent, 90, duration=5)
     (tmp_path / "holds.txt").write_text(f"{held.sid}\n")
     (tmp_path / "reccb.toml").write_text(
-        '[retention]\narchive_after_days = 80\ndelete_after_days = 85\nlegal_hold = "holds.txt"\n')
+        '[retention]\narchive_after_days = 80\ndelete_after_days = 85\nlegal_hold = "holds.txt"\n'
+    )
     chosen = resolve_policy("archive", as_of=AS_OF, settings=load_settings(tmp_path / "reccb.toml"))
     assert (chosen.archive_after_days, chosen.delete_after_days) == (80, 85)
     assert chosen.legal_hold == str(tmp_path / "holds.txt")
@@ -289,9 +346,25 @@ def test_wav_parser_rejects_broken_headers(tmp_path: Path) -> None:
 
     def wav(frames: int, channels: int, data: bytes | None = None, riff_extra: int = 0) -> bytes:
         body = data if data is not None else bytes(frames * channels * 2)
-        return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + frames * channels * 2 + riff_extra,
-                           b"WAVE", b"fmt ", 16, 1, channels, 8000, 16000 * channels, 2 * channels, 16,
-                           b"data", frames * channels * 2) + body
+        return (
+            struct.pack(
+                "<4sI4s4sIHHIIHH4sI",
+                b"RIFF",
+                36 + frames * channels * 2 + riff_extra,
+                b"WAVE",
+                b"fmt ",
+                16,
+                1,
+                channels,
+                8000,
+                16000 * channels,
+                2 * channels,
+                16,
+                b"data",
+                frames * channels * 2,
+            )
+            + body
+        )
 
     good = tmp_path / "good.wav"
     good.write_bytes(wav(8000 * 3, 1))

@@ -5,7 +5,6 @@ destinations, a kill -9 midway (then a rerun), and credentials that must never l
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -17,12 +16,24 @@ from pathlib import Path
 
 import pytest
 
-from reccb_analytics.archive import apply_archive_plan, apply_delete_plan, build_delete_plan, build_plan
-from reccb_analytics.archive import resolve_policy
+from reccb_analytics.archive import (
+    apply_archive_plan,
+    apply_delete_plan,
+    build_delete_plan,
+    build_plan,
+    resolve_policy,
+)
 from reccb_analytics.archive.sids import copy_path
 from reccb_analytics.config import Settings
 from reccb_analytics.exceptions import ArchiveError
-from tests.test_archive_support import World, insert_recordings, today, tree, wav_bytes, world  # noqa: F401
+from tests.test_archive_support import (
+    World,
+    insert_recordings,
+    today,
+    tree,
+    wav_bytes,
+    world_fixture,  # noqa: F401 - the `world` fixture
+)
 
 AS_OF = today()
 
@@ -43,19 +54,24 @@ def archive_then_delete(world: World, tmp_path: Path, dest: Path, **apply_option
 
 def attempts(world: World) -> dict[str, tuple[str, str | None]]:
     with world.con(read_only=True) as con:
-        rows = con.execute("SELECT sid, outcome, reason FROM archive_attempts WHERE phase = 'archive' "
-                           "ORDER BY attempted_at").fetchall()
+        rows = con.execute(
+            "SELECT sid, outcome, reason FROM archive_attempts WHERE phase = 'archive' "
+            "ORDER BY attempted_at"
+        ).fetchall()
     return {sid: (outcome, reason) for sid, outcome, reason in rows}
 
 
 @pytest.mark.parametrize("fault", ["corrupt", "drop"])
-def test_corrupted_or_truncated_download_is_caught_and_not_deleted(world: World, tmp_path: Path,
-                                                                   fault: str) -> None:
+def test_corrupted_or_truncated_download_is_caught_and_not_deleted(
+    world: World, tmp_path: Path, fault: str
+) -> None:
     bad = world.add(world.parent, 90, duration=20)
     good = world.add(world.sub, 90, duration=20)
     # Every fetch of `bad` is damaged: more faults than 1 + retries.
     getattr(world.server.faults, f"{fault}_next")(10, match=bad.sid)
-    applied, deleted = archive_then_delete(world, tmp_path, tmp_path / "dest", retries=2, backoff=0.01)
+    applied, deleted = archive_then_delete(
+        world, tmp_path, tmp_path / "dest", retries=2, backoff=0.01
+    )
     assert applied.counts["archived"] == 1 and applied.counts["failed"] == 1
     outcome, reason = attempts(world)[bad.sid]
     expected = "checksum mismatch" if fault == "corrupt" else "truncated download"
@@ -84,12 +100,14 @@ def test_not_found_at_twilio_is_recorded(world: World, tmp_path: Path) -> None:
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         result = apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
-    assert result.counts["failed"] == 1 and world.media_gets(rec.sid) == 1   # 404 is not retried
+    assert result.counts["failed"] == 1 and world.media_gets(rec.sid) == 1  # 404 is not retried
     outcome, reason = attempts(world)[rec.sid]
     assert "HTTP 404" in reason and "20404" in reason
 
 
-def test_sid_crafted_with_dot_dot_never_escapes_the_destination(world: World, tmp_path: Path) -> None:
+def test_sid_crafted_with_dot_dot_never_escapes_the_destination(
+    world: World, tmp_path: Path
+) -> None:
     good = world.add(world.parent, 90, duration=5)
     evil = [
         {"sid": "RE../../../../outside/evil", "account_sid": world.parent.sid},
@@ -97,27 +115,42 @@ def test_sid_crafted_with_dot_dot_never_escapes_the_destination(world: World, tm
         {"sid": "RE" + "b" * 31 + "/", "account_sid": world.parent.sid},
     ]
     with world.con() as con:
-        insert_recordings(con, [{**row, "status": "completed", "channels": 1, "duration_s": 5,
-                                 "created": good.date_created, "updated": good.date_created}
-                                for row in evil])
+        insert_recordings(
+            con,
+            [
+                {
+                    **row,
+                    "status": "completed",
+                    "channels": 1,
+                    "duration_s": 5,
+                    "created": good.date_created,
+                    "updated": good.date_created,
+                }
+                for row in evil
+            ],
+        )
     before = tree(tmp_path)
     with world.con() as con:
         made = build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
         result = apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
-        refused = con.execute("SELECT sid, reason FROM archive_attempts WHERE outcome = 'refused' "
-                              "ORDER BY sid").fetchall()
+        refused = con.execute(
+            "SELECT sid, reason FROM archive_attempts WHERE outcome = 'refused' ORDER BY sid"
+        ).fetchall()
     assert made.recordings == 1 and len(made.refused) == 3
     assert "evil" not in (tmp_path / "archive.csv").read_text()
     assert result.counts["archived"] == 1
     assert len(refused) == 3 and all("malformed" in reason for _, reason in refused)
     assert "RE../../../../outside/evil" in {sid for sid, _ in refused}
     created = tree(tmp_path) - before
-    assert created <= {"archive.csv", "dest", f"dest/{world.parent.sid}",
-                       f"dest/{world.parent.sid}/{good.sid}.wav",
-                       f"dest/{world.parent.sid}/{good.sid}.wav.sha256"} | {
-        p for p in created if p.startswith("store.duckdb")}
+    assert created <= {
+        "archive.csv",
+        "dest",
+        f"dest/{world.parent.sid}",
+        f"dest/{world.parent.sid}/{good.sid}.wav",
+        f"dest/{world.parent.sid}/{good.sid}.wav.sha256",
+    } | {p for p in created if p.startswith("store.duckdb")}
     assert not (tmp_path / "outside").exists() and not Path("/outside").exists()
-    # The path builder refuses them on its own, and refuses a symlink planted inside the destination.
+    # The path builder refuses them on its own, and a symlink planted inside the destination.
     for row in evil:
         with pytest.raises(ArchiveError, match="does not match"):
             copy_path(tmp_path / "dest", row["account_sid"], row["sid"], "wav")
@@ -136,7 +169,9 @@ def test_unwritable_destination(world: World, tmp_path: Path) -> None:
         with pytest.raises(ArchiveError, match="destination not writable"):
             apply_archive_plan(con, tmp_path / "archive.csv", blocker / "dest")
     outcome, reason = attempts(world)[rec.sid]
-    assert outcome == "failed" and "destination not writable" in reason and "Not a directory" in reason
+    assert (
+        outcome == "failed" and "destination not writable" in reason and "Not a directory" in reason
+    )
     assert world.media_gets() == 0
 
 
@@ -145,8 +180,9 @@ def tmpfs(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
     """A small tmpfs at ``path`` (needs root and mount rights; skips otherwise)."""
     path.mkdir()
     options = f"size={size}" + (",ro" if read_only else "")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
@@ -166,8 +202,8 @@ def test_read_only_destination(world: World, tmp_path: Path) -> None:
 
 def test_full_disk(world: World, tmp_path: Path) -> None:
     """A 600 kB file system: the 160 kB recording fits, the 960 kB one hits ENOSPC."""
-    small = world.add(world.parent, 90, duration=10, channels=1)   # 160,044 bytes
-    big = world.add(world.parent, 89, duration=30, channels=2)     # 960,044 bytes
+    small = world.add(world.parent, 90, duration=10, channels=1)  # 160,044 bytes
+    big = world.add(world.parent, 89, duration=30, channels=2)  # 960,044 bytes
     with tmpfs(tmp_path / "small-disk", "600k") as dest:
         applied, deleted = archive_then_delete(world, tmp_path, dest, concurrency=1)
         assert not list(dest.rglob("*.part"))
@@ -181,18 +217,33 @@ def test_full_disk(world: World, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_during_apply_then_rerun_completes(world: World, tmp_path: Path) -> None:
-    recs = [world.add(world.parent if i % 2 else world.sub, 90 - i, duration=3)
-            for i in range(12)]
+    recs = [world.add(world.parent if i % 2 else world.sub, 90 - i, duration=3) for i in range(12)]
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
-    world.server.faults.latency = 0.3   # every request takes 0.3 s: the kill lands mid-run
+    world.server.faults.latency = 0.3  # every request takes 0.3 s: the kill lands mid-run
     dest = tmp_path / "dest"
-    command = [sys.executable, "-m", "reccb_analytics", "archive", "apply", str(tmp_path / "archive.csv"),
-               "--dest", str(dest), "--concurrency", "2"]
-    proc = subprocess.Popen(command, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = [
+        sys.executable,
+        "-m",
+        "reccb_analytics",
+        "archive",
+        "apply",
+        str(tmp_path / "archive.csv"),
+        "--dest",
+        str(dest),
+        "--concurrency",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        command, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 60
-        while len(list(dest.rglob("*.wav"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        while (
+            len(list(dest.rglob("*.wav"))) < 3
+            and time.monotonic() < deadline
+            and proc.poll() is None
+        ):
             time.sleep(0.02)
         assert proc.poll() is None, proc.communicate()
         os.kill(proc.pid, signal.SIGKILL)
@@ -209,8 +260,8 @@ def test_kill_during_apply_then_rerun_completes(world: World, tmp_path: Path) ->
     assert world.media_gets() - gets_before <= 12 - first_run + 2
     with world.con(read_only=True) as con:
         rows = con.execute("SELECT sid, location, bytes, sha256 FROM archive_copies").fetchall()
-    assert sorted(r[0] for r in rows) == sorted(r.sid for r in recs)   # all, no duplicates
-    for sid, location, size, sha in rows:
+    assert sorted(r[0] for r in rows) == sorted(r.sid for r in recs)  # all, no duplicates
+    for _sid, location, size, sha in rows:
         path = Path(location)
         assert path.stat().st_size == size == wav_bytes(3, 2)
         assert path.with_name(path.name + ".sha256").read_text().split()[0] == sha
@@ -227,19 +278,53 @@ def test_credentials_never_reach_plan_audit_or_output(world: World, tmp_path: Pa
     for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
         env.pop(name, None)
     env.update(TWILIO_ACCOUNT_SID=token_user.sid, TWILIO_AUTH_TOKEN=token_user.auth_token)
-    world.server.faults.fail_next(50, status=500, match=held_back.sid)   # a failure with a response text
+    world.server.faults.fail_next(
+        50, status=500, match=held_back.sid
+    )  # a failure with a response text
 
     def reccb(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "reccb_analytics", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "reccb_analytics", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     outputs = [
-        reccb("archive", "plan", "--as-of", str(AS_OF), "--archive-after", "30", "--delete-after", "60",
-              "--out", str(tmp_path / "archive.csv")),
-        reccb("archive", "apply", str(tmp_path / "archive.csv"), "--dest", str(tmp_path / "dest"),
-              "--retries", "0"),
-        reccb("delete", "plan", "--as-of", str(AS_OF), "--archive-after", "30", "--delete-after", "60",
-              "--out", str(tmp_path / "delete.csv")),
+        reccb(
+            "archive",
+            "plan",
+            "--as-of",
+            str(AS_OF),
+            "--archive-after",
+            "30",
+            "--delete-after",
+            "60",
+            "--out",
+            str(tmp_path / "archive.csv"),
+        ),
+        reccb(
+            "archive",
+            "apply",
+            str(tmp_path / "archive.csv"),
+            "--dest",
+            str(tmp_path / "dest"),
+            "--retries",
+            "0",
+        ),
+        reccb(
+            "delete",
+            "plan",
+            "--as-of",
+            str(AS_OF),
+            "--archive-after",
+            "30",
+            "--delete-after",
+            "60",
+            "--out",
+            str(tmp_path / "delete.csv"),
+        ),
         reccb("delete", "apply", str(tmp_path / "delete.csv")),
         reccb("delete", "apply", str(tmp_path / "delete.csv"), "--execute", "--reverify"),
     ]
@@ -266,16 +351,42 @@ def test_bad_credentials_stop_with_a_clear_message(world: World, tmp_path: Path)
     env["TWILIO_API_SECRET"] = "wrong-" + uuid.uuid4().hex
     with world.con() as con:
         build_plan(con, "archive", policy("archive"), tmp_path / "archive.csv")
-    done = subprocess.run([sys.executable, "-m", "reccb_analytics", "archive", "apply",
-                           str(tmp_path / "archive.csv"), "--dest", str(tmp_path / "dest")],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reccb_analytics",
+            "archive",
+            "apply",
+            str(tmp_path / "archive.csv"),
+            "--dest",
+            str(tmp_path / "dest"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 11
     assert "HTTP 401" in done.stderr and "Traceback" not in done.stderr
     assert env["TWILIO_API_SECRET"] not in done.stderr
     missing = {k: v for k, v in env.items() if not k.startswith("TWILIO_")}
-    done = subprocess.run([sys.executable, "-m", "reccb_analytics", "archive", "apply",
-                           str(tmp_path / "archive.csv"), "--dest", str(tmp_path / "dest")],
-                          env=missing, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reccb_analytics",
+            "archive",
+            "apply",
+            str(tmp_path / "archive.csv"),
+            "--dest",
+            str(tmp_path / "dest"),
+        ],
+        env=missing,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 11 and "TWILIO_ACCOUNT_SID" in done.stderr
 
 

@@ -18,8 +18,16 @@ import pytest
 from reccb_analytics.db import open_database
 from tests.twilio_server import Account, ApiKey, Recording, TwilioServer, _Handler, utc
 
-CREDENTIAL_VARS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET",
-                   "RECCB_TWILIO_API_URL", "TWILIO_REGION", "TWILIO_EDGE", "RECCB_CONFIG")
+CREDENTIAL_VARS = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_KEY",
+    "TWILIO_API_SECRET",
+    "RECCB_TWILIO_API_URL",
+    "TWILIO_REGION",
+    "TWILIO_EDGE",
+    "RECCB_CONFIG",
+)
 
 
 class _DigestHandler(_Handler):
@@ -60,14 +68,26 @@ class World:
     key: ApiKey
     db_path: Path
 
-    def add(self, account: Account, age: int, duration: int = 60, channels: int = 2,
-            status: str = "completed", **extra: object) -> Recording:
+    def add(
+        self,
+        account: Account,
+        age: int,
+        duration: int = 60,
+        channels: int = 2,
+        status: str = "completed",
+        **extra: object,
+    ) -> Recording:
         """A recording on the server created at noon UTC ``age`` days before ``today()``,
         mirrored into the store."""
         day = today() - dt.timedelta(days=age)
-        rec = self.server.store.add_recording(account.sid, utc(day.year, day.month, day.day, 12),
-                                              duration=duration, channels=channels, status=status,
-                                              **extra)
+        rec = self.server.store.add_recording(
+            account.sid,
+            utc(day.year, day.month, day.day, 12),
+            duration=duration,
+            channels=channels,
+            status=status,
+            **extra,
+        )
         with open_database(self.db_path) as con:
             insert_recordings(con, [rec])
         return rec
@@ -76,8 +96,14 @@ class World:
         return open_database(self.db_path, read_only=read_only)
 
     def media_gets(self, sid: str | None = None) -> int:
-        return sum(1 for r in self.server.requests if r.method == "GET" and "/Recordings/RE" in r.path
-                   and not r.path.endswith(".json") and (sid is None or sid in r.path))
+        return sum(
+            1
+            for r in self.server.requests
+            if r.method == "GET"
+            and "/Recordings/RE" in r.path
+            and not r.path.endswith(".json")
+            and (sid is None or sid in r.path)
+        )
 
     def deletes(self) -> list[str]:
         return [r.path for r in self.server.requests if r.method == "DELETE"]
@@ -94,32 +120,57 @@ def insert_recordings(con: duckdb.DuckDBPyConnection, recs: Iterable[Recording |
     """Insert recordings rows as an ingest would leave them (one INSERT, like the lead's ingest)."""
     rows = []
     for rec in recs:
-        r = rec if isinstance(rec, dict) else {
-            "sid": rec.sid, "account_sid": rec.account_sid, "call_sid": rec.call_sid,
-            "status": rec.status, "source": rec.source, "channels": rec.channels,
-            "duration_s": rec.duration, "created": rec.date_created, "updated": rec.date_updated,
-            "price": rec.price,
-        }
+        r = (
+            rec
+            if isinstance(rec, dict)
+            else {
+                "sid": rec.sid,
+                "account_sid": rec.account_sid,
+                "call_sid": rec.call_sid,
+                "status": rec.status,
+                "source": rec.source,
+                "channels": rec.channels,
+                "duration_s": rec.duration,
+                "created": rec.date_created,
+                "updated": rec.date_updated,
+                "price": rec.price,
+            }
+        )
         rows.append(r)
-    frame = pd.DataFrame(rows, columns=["sid", "account_sid", "call_sid", "status", "source", "channels",
-                                        "duration_s", "created", "updated", "price"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "sid",
+            "account_sid",
+            "call_sid",
+            "status",
+            "source",
+            "channels",
+            "duration_s",
+            "created",
+            "updated",
+            "price",
+        ],
+    )
     con.register("new_recordings", frame)
     try:
         con.execute("""
-            INSERT INTO recordings (sid, account_sid, call_sid, status, source, channels, duration_s,
-                                    start_time, date_created, date_updated, price, price_unit,
-                                    first_seen_at, first_seen_in, last_seen_at, last_seen_in)
-            SELECT sid, account_sid, call_sid, status, source, channels::INTEGER, duration_s::INTEGER,
-                   to_timestamp(created), to_timestamp(created), to_timestamp(coalesce(updated, created)),
-                   price::DECIMAL(18, 6), 'USD', now(), 'test', now(), 'test'
+            INSERT INTO recordings (sid, account_sid, call_sid, status, source, channels,
+                                    duration_s, start_time, date_created, date_updated, price,
+                                    price_unit, first_seen_at, first_seen_in, last_seen_at,
+                                    last_seen_in)
+            SELECT sid, account_sid, call_sid, status, source, channels::INTEGER,
+                   duration_s::INTEGER, to_timestamp(created), to_timestamp(created),
+                   to_timestamp(coalesce(updated, created)), price::DECIMAL(18, 6), 'USD',
+                   now(), 'test', now(), 'test'
             FROM new_recordings
         """).fetchall()
     finally:
         con.unregister("new_recordings")
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@pytest.fixture(name="world")
+def world_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """A digest-announcing server, a parent + API key + subaccount, an empty store, and the
     server's API-key credentials in this process's environment (nothing else of Twilio's)."""
     server = DigestServer().start()
@@ -141,7 +192,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 def today() -> dt.date:
     """The UTC day the tests age recordings against: copies verified now count by its end."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def wav_bytes(duration: int, channels: int) -> int:

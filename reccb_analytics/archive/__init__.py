@@ -18,7 +18,18 @@ from .plan import LoadedPlan, PlanResult, Policy, build_plan, read_plan, resolve
 from .status import archive_status
 
 __all__ = [
-    "ApplyResult", "CopyOutcome", "DeleteOutcome", "DeleteResult", "LoadedPlan", "PlanResult",
-    "Policy", "apply_archive_plan", "apply_delete_plan", "archive_status", "build_delete_plan",
-    "build_plan", "read_plan", "resolve_policy",
+    "ApplyResult",
+    "CopyOutcome",
+    "DeleteOutcome",
+    "DeleteResult",
+    "LoadedPlan",
+    "PlanResult",
+    "Policy",
+    "apply_archive_plan",
+    "apply_delete_plan",
+    "archive_status",
+    "build_delete_plan",
+    "build_plan",
+    "read_plan",
+    "resolve_policy",
 ]

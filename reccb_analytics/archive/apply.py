@@ -36,11 +36,11 @@ import pandas as pd
 from .. import db
 from ..exceptions import ArchiveError
 from . import fetch
-from .auth import Credentials, load_credentials, media_url
+from .auth import Credentials, basic_auth, load_credentials, media_url, secrets_of
 from .plan import LoadedPlan, plan_records, read_plan
 from .pool import backoff_delay, run_bounded
 from .sids import FORMATS, UnsafeSidError, copy_path, printable
-from .verify import Verified, VerificationError, read_sidecar, verify_copy
+from .verify import VerificationError, Verified, read_sidecar, verify_copy
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class CopyOutcome:
 
     sid: str
     account_sid: str | None
-    outcome: str                  # 'archived' | 'already-archived' | 'failed' | 'refused'
+    outcome: str  # 'archived' | 'already-archived' | 'failed' | 'refused'
     reason: str | None = None
     location: str | None = None
     bytes: int | None = None
@@ -66,8 +66,11 @@ class ApplyResult:
     plan_hash: str
     dest: Path
     format: str
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("archived", "already-archived", "failed", "refused"), 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("archived", "already-archived", "failed", "refused"), 0
+        )
+    )
     bytes_written: int = 0
     problems: list[CopyOutcome] = field(default_factory=list)
 
@@ -77,16 +80,18 @@ class ApplyResult:
 
     def summary(self) -> str:
         c = self.counts
-        return (f"archive apply: {c['archived']} archived, {c['already-archived']} already archived, "
-                f"{c['failed']} failed, {c['refused']} refused; {self.bytes_written:,} bytes "
-                f"written to {self.dest} as {self.format} (plan sha256 {self.plan_hash})")
+        return (
+            f"archive apply: {c['archived']} archived, {c['already-archived']} already archived, "
+            f"{c['failed']} failed, {c['refused']} refused; {self.bytes_written:,} bytes "
+            f"written to {self.dest} as {self.format} (plan sha256 {self.plan_hash})"
+        )
 
 
 @dataclass(frozen=True)
 class _Job:
     row: dict[str, Any]
     location: Path
-    known: tuple[int, str] | None      # (bytes, sha256) when archive_copies has this location
+    known: tuple[int, str] | None  # (bytes, sha256) when archive_copies has this location
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,20 @@ class _Settings:
     stop: threading.Event
 
 
-def apply_archive_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLike[str],
-                       dest: str | os.PathLike[str], *, fmt: str = "wav", channels: int | None = None,
-                       concurrency: int = 8, retries: int = 4, backoff: float = 0.5,
-                       timeout: tuple[float, float] = (10.0, 60.0),
-                       credentials: Credentials | None = None,
-                       progress: Callable[[CopyOutcome], None] | None = None) -> ApplyResult:
+def apply_archive_plan(
+    con: duckdb.DuckDBPyConnection,
+    plan_path: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    *,
+    fmt: str = "wav",
+    channels: int | None = None,
+    concurrency: int = 8,
+    retries: int = 4,
+    backoff: float = 0.5,
+    timeout: tuple[float, float] = (10.0, 60.0),
+    credentials: Credentials | None = None,
+    progress: Callable[[CopyOutcome], None] | None = None,
+) -> ApplyResult:
     """Archive every recording of the plan at ``plan_path`` under ``dest``; return the tally.
 
     Parameters
@@ -142,8 +155,9 @@ def apply_archive_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathL
     root = Path(dest).expanduser().resolve()
     result = ApplyResult(plan.plan_hash, root, fmt)
     stop = threading.Event()
-    settings = _Settings(creds, fmt, channels, max(0, retries), backoff, timeout,
-                         max(1, concurrency), stop)
+    settings = _Settings(
+        creds, fmt, channels, max(0, retries), backoff, timeout, max(1, concurrency), stop
+    )
 
     recorder = _Recorder(con, plan)
 
@@ -164,35 +178,57 @@ def apply_archive_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathL
         unwritable = _probe(root)
         if unwritable:
             for job in jobs:
-                record(CopyOutcome(job.row["sid"], job.row["account_sid"], "failed", unwritable,
-                                   str(job.location)))
-            raise ArchiveError(f"{unwritable}; {len(jobs)} recording(s) not archived "
-                               "(reasons in archive_attempts)")
+                record(
+                    CopyOutcome(
+                        job.row["sid"],
+                        job.row["account_sid"],
+                        "failed",
+                        unwritable,
+                        str(job.location),
+                    )
+                )
+            raise ArchiveError(
+                f"{unwritable}; {len(jobs)} recording(s) not archived (reasons in archive_attempts)"
+            )
         todo: list[_Job] = []
         for job in jobs:
             if job.known is not None and _intact(job.location, *job.known):
-                record(CopyOutcome(job.row["sid"], job.row["account_sid"], "already-archived",
-                                   None, str(job.location), job.known[0], job.known[1]))
+                record(
+                    CopyOutcome(
+                        job.row["sid"],
+                        job.row["account_sid"],
+                        "already-archived",
+                        None,
+                        str(job.location),
+                        job.known[0],
+                        job.known[1],
+                    )
+                )
             else:
                 todo.append(job)
         # A TwilioAuthError or Ctrl-C stops the pool; what finished is still recorded below,
         # and copies completed but not yet recorded are adopted (not fetched) by the next run.
-        for outcome in run_bounded(todo, lambda job: _copy_one(job, settings), settings.pool_size, stop):
+        for outcome in run_bounded(
+            todo, lambda job: _copy_one(job, settings), settings.pool_size, stop
+        ):
             record(outcome)
     finally:
         recorder.flush()
     return result
 
 
-def _jobs(con: duckdb.DuckDBPyConnection, plan: LoadedPlan, root: Path,
-          fmt: str) -> tuple[list[_Job], list[CopyOutcome]]:
+def _jobs(
+    con: duckdb.DuckDBPyConnection, plan: LoadedPlan, root: Path, fmt: str
+) -> tuple[list[_Job], list[CopyOutcome]]:
     """Validate each row's SIDs and build its location; find copies already recorded there."""
     rows, refused, seen = [], [], set()
     for row in plan_records(plan):
         try:
             location = copy_path(root, row["account_sid"], row["sid"], fmt)
         except UnsafeSidError as exc:
-            refused.append(CopyOutcome(printable(row["sid"]), _safe(row["account_sid"]), "refused", str(exc)))
+            refused.append(
+                CopyOutcome(printable(row["sid"]), _safe(row["account_sid"]), "refused", str(exc))
+            )
             continue
         except ArchiveError as exc:  # a symlink inside dest pointing outside it
             refused.append(CopyOutcome(row["sid"], row["account_sid"], "refused", str(exc)))
@@ -204,7 +240,8 @@ def _jobs(con: duckdb.DuckDBPyConnection, plan: LoadedPlan, root: Path,
     known = {
         loc: (int(size), sha)
         for loc, _sid, size, sha in db.run_sql(
-            con, "archive/copies_at", {"locations": [str(loc) for _, loc in rows]}).fetchall()
+            con, "archive/copies_at", {"locations": [str(loc) for _, loc in rows]}
+        ).fetchall()
     }
     return [_Job(row, loc, known.get(str(loc))) for row, loc in rows], refused
 
@@ -253,8 +290,16 @@ def _copy_one(job: _Job, settings: _Settings) -> CopyOutcome:
     channels = _expected_channels(row, settings)
     adopted = _adopt(location, settings.fmt, duration, channels)
     if adopted is not None:
-        return CopyOutcome(sid, account, "archived", "verified copy already on disk; not fetched",
-                           str(location), adopted.bytes, adopted.sha256, adopted.channels)
+        return CopyOutcome(
+            sid,
+            account,
+            "archived",
+            "verified copy already on disk; not fetched",
+            str(location),
+            adopted.bytes,
+            adopted.sha256,
+            adopted.channels,
+        )
     fetch.remove_stale_parts(location)
     url = media_url(settings.creds, account, sid, settings.fmt)
     params = {"RequestedChannels": str(settings.channels)} if settings.channels else None
@@ -265,20 +310,43 @@ def _copy_one(job: _Job, settings: _Settings) -> CopyOutcome:
             break
         tries += 1
         try:
-            dl = fetch.download(url, settings.creds.auth, location, params=params,
-                                timeout=settings.timeout, secrets=settings.creds.secrets(),
-                                pool_size=settings.pool_size, stop=settings.stop)
+            dl = fetch.download(
+                url,
+                basic_auth(settings.creds),
+                location,
+                params=params,
+                timeout=settings.timeout,
+                secrets=secrets_of(settings.creds),
+                pool_size=settings.pool_size,
+                stop=settings.stop,
+            )
             try:
-                verified = verify_copy(dl.temp_path, fmt=settings.fmt, sha256=dl.sha256,
-                                       expected_bytes=dl.content_length, duration_s=duration,
-                                       channels=channels)
+                verified = verify_copy(
+                    dl.temp_path,
+                    fmt=settings.fmt,
+                    sha256=dl.sha256,
+                    expected_bytes=dl.content_length,
+                    duration_s=duration,
+                    channels=channels,
+                )
             except VerificationError as exc:
                 fetch.discard(dl)
-                raise fetch.CopyFailure(f"verification failed: {exc.reason}", retryable=True,
-                                        http_status=dl.http_status) from exc
+                raise fetch.CopyFailure(
+                    f"verification failed: {exc.reason}", retryable=True, http_status=dl.http_status
+                ) from exc
             fetch.commit(dl, location)
-            return CopyOutcome(sid, account, "archived", None, str(location), verified.bytes,
-                               verified.sha256, verified.channels or channels, dl.http_status, tries)
+            return CopyOutcome(
+                sid,
+                account,
+                "archived",
+                None,
+                str(location),
+                verified.bytes,
+                verified.sha256,
+                verified.channels or channels,
+                dl.http_status,
+                tries,
+            )
         except fetch.CopyFailure as exc:
             failure = exc
             if not exc.retryable or attempt == settings.retries:
@@ -287,8 +355,15 @@ def _copy_one(job: _Job, settings: _Settings) -> CopyOutcome:
     reason = failure.reason if failure is not None else "interrupted"
     if failure is not None and failure.retryable and tries > 1:
         reason = f"{reason} (after {tries} tries)"
-    return CopyOutcome(sid, account, "failed", reason, str(location),
-                       http_status=failure.http_status if failure else None, tries=tries)
+    return CopyOutcome(
+        sid,
+        account,
+        "failed",
+        reason,
+        str(location),
+        http_status=failure.http_status if failure else None,
+        tries=tries,
+    )
 
 
 def _adopt(location: Path, fmt: str, duration: Any, channels: int | None) -> Verified | None:
@@ -312,8 +387,13 @@ class _Recorder:
     without fetching them again.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, plan: LoadedPlan, max_rows: int = 64,
-                 max_wait: float = 0.5) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: LoadedPlan,
+        max_rows: int = 64,
+        max_wait: float = 0.5,
+    ) -> None:
         self.con, self.plan = con, plan
         self.max_rows, self.max_wait = max_rows, max_wait
         self.copies: list[dict[str, Any]] = []
@@ -321,20 +401,35 @@ class _Recorder:
         self.last = time.monotonic()
 
     def add(self, outcome: CopyOutcome) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         if outcome.outcome == "archived":
-            self.copies.append({
-                "sid": outcome.sid, "account_sid": outcome.account_sid, "location": outcome.location,
-                "bytes": outcome.bytes, "sha256": outcome.sha256,
-                "format": Path(outcome.location or "").suffix[1:], "channels": outcome.channels,
-                "plan_hash": self.plan.plan_hash, "verified_at": now,
-            })
-        self.attempts.append({
-            "attempted_at": now, "plan_hash": self.plan.plan_hash, "phase": "archive",
-            "account_sid": outcome.account_sid, "sid": outcome.sid, "outcome": outcome.outcome,
-            "reason": outcome.reason, "http_status": outcome.http_status,
-            "location": outcome.location, "bytes": outcome.bytes,
-        })
+            self.copies.append(
+                {
+                    "sid": outcome.sid,
+                    "account_sid": outcome.account_sid,
+                    "location": outcome.location,
+                    "bytes": outcome.bytes,
+                    "sha256": outcome.sha256,
+                    "format": Path(outcome.location or "").suffix[1:],
+                    "channels": outcome.channels,
+                    "plan_hash": self.plan.plan_hash,
+                    "verified_at": now,
+                }
+            )
+        self.attempts.append(
+            {
+                "attempted_at": now,
+                "plan_hash": self.plan.plan_hash,
+                "phase": "archive",
+                "account_sid": outcome.account_sid,
+                "sid": outcome.sid,
+                "outcome": outcome.outcome,
+                "reason": outcome.reason,
+                "http_status": outcome.http_status,
+                "location": outcome.location,
+                "bytes": outcome.bytes,
+            }
+        )
         if len(self.attempts) >= self.max_rows or time.monotonic() - self.last >= self.max_wait:
             self.flush()
 
@@ -364,10 +459,26 @@ class _Recorder:
         self.last = time.monotonic()
 
 
-_COPY_TYPES = {"sid": "string", "account_sid": "string", "location": "string", "bytes": "Int64",
-               "sha256": "string", "format": "string", "channels": "Int64", "plan_hash": "string"}
+_COPY_TYPES = {
+    "sid": "string",
+    "account_sid": "string",
+    "location": "string",
+    "bytes": "Int64",
+    "sha256": "string",
+    "format": "string",
+    "channels": "Int64",
+    "plan_hash": "string",
+}
 _COPY_COLUMNS = [*_COPY_TYPES, "verified_at"]
-_ATTEMPT_TYPES = {"plan_hash": "string", "phase": "string", "account_sid": "string", "sid": "string",
-                  "outcome": "string", "reason": "string", "http_status": "Int64",
-                  "location": "string", "bytes": "Int64"}
+_ATTEMPT_TYPES = {
+    "plan_hash": "string",
+    "phase": "string",
+    "account_sid": "string",
+    "sid": "string",
+    "outcome": "string",
+    "reason": "string",
+    "http_status": "Int64",
+    "location": "string",
+    "bytes": "Int64",
+}
 _ATTEMPT_COLUMNS = ["attempted_at", *_ATTEMPT_TYPES]

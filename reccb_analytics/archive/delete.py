@@ -31,11 +31,11 @@ import requests
 
 from .. import db
 from ..exceptions import TwilioAuthError
-from .auth import Credentials, load_credentials, twilio_client
+from .auth import Credentials, load_credentials, secrets_of, twilio_client
 from .fetch import scrub
-from .plan import LoadedPlan, Policy, PlanResult, build_plan, plan_records, read_plan
+from .plan import LoadedPlan, PlanResult, Policy, build_plan, plan_records, read_plan
 from .pool import backoff_delay, run_bounded
-from .sids import check_sids, printable, UnsafeSidError
+from .sids import UnsafeSidError, check_sids, printable
 from .verify import VerificationError, read_sidecar, verify_copy
 
 AUDITED = ("deleted", "already-deleted", "refused", "failed")
@@ -47,13 +47,13 @@ class DeleteOutcome:
 
     sid: str
     account_sid: str | None
-    outcome: str          # deleted | already-deleted | refused | failed | would-delete | skipped
+    outcome: str  # deleted | already-deleted | refused | failed | would-delete | skipped
     reason: str | None = None
     http_status: int | None = None
     location: str | None = None
     stored_minutes: int | None = None
-    drop_copy: bool = False         # the copy exists but no longer matches: forget it
-    fatal: bool = False             # credentials refused: stop after recording this one
+    drop_copy: bool = False  # the copy exists but no longer matches: forget it
+    fatal: bool = False  # credentials refused: stop after recording this one
 
 
 @dataclass
@@ -73,18 +73,24 @@ class DeleteResult:
     def summary(self) -> str:
         c = self.counts
         if not self.execute:
-            return (f"delete apply (dry run, nothing changed): {c.get('would-delete', 0)} would be "
-                    f"deleted ({self.minutes} stored minutes), {c.get('refused', 0)} would be refused, "
-                    f"{c.get('skipped', 0)} already deleted; rerun with --execute to delete "
-                    f"(plan sha256 {self.plan_hash})")
-        return (f"delete apply: {c.get('deleted', 0)} deleted ({self.minutes} stored minutes), "
-                f"{c.get('already-deleted', 0)} already deleted at Twilio, {c.get('refused', 0)} refused, "
-                f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped (deleted by an earlier "
-                f"run) (plan sha256 {self.plan_hash})")
+            return (
+                f"delete apply (dry run, nothing changed): {c.get('would-delete', 0)} would be "
+                f"deleted ({self.minutes} stored minutes), {c.get('refused', 0)} would be refused, "
+                f"{c.get('skipped', 0)} already deleted; rerun with --execute to delete "
+                f"(plan sha256 {self.plan_hash})"
+            )
+        return (
+            f"delete apply: {c.get('deleted', 0)} deleted ({self.minutes} stored minutes), "
+            f"{c.get('already-deleted', 0)} already deleted at Twilio, "
+            f"{c.get('refused', 0)} refused, "
+            f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped (deleted by an earlier "
+            f"run) (plan sha256 {self.plan_hash})"
+        )
 
 
-def build_delete_plan(con: duckdb.DuckDBPyConnection, policy: Policy,
-                      out: str | os.PathLike[str]) -> PlanResult:
+def build_delete_plan(
+    con: duckdb.DuckDBPyConnection, policy: Policy, out: str | os.PathLike[str]
+) -> PlanResult:
     """Write the ``delete`` candidates (verified copy, age reached, no hold) to a plan file."""
     return build_plan(con, "delete", policy, out)
 
@@ -92,14 +98,21 @@ def build_delete_plan(con: duckdb.DuckDBPyConnection, policy: Policy,
 @dataclass(frozen=True)
 class _Check:
     row: dict[str, Any]
-    copy: tuple[int, str, str] | None   # (bytes, sha256, format) recorded for the plan's location
+    copy: tuple[int, str, str] | None  # (bytes, sha256, format) recorded for the plan's location
 
 
-def apply_delete_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLike[str], *,
-                      execute: bool = False, reverify: bool = False, concurrency: int = 4,
-                      retries: int = 4, backoff: float = 0.5,
-                      credentials: Credentials | None = None,
-                      progress: Callable[[DeleteOutcome], None] | None = None) -> DeleteResult:
+def apply_delete_plan(
+    con: duckdb.DuckDBPyConnection,
+    plan_path: str | os.PathLike[str],
+    *,
+    execute: bool = False,
+    reverify: bool = False,
+    concurrency: int = 4,
+    retries: int = 4,
+    backoff: float = 0.5,
+    credentials: Credentials | None = None,
+    progress: Callable[[DeleteOutcome], None] | None = None,
+) -> DeleteResult:
     """Delete (``execute=True``) or show what would be deleted (default) for a delete plan.
 
     ``con`` may be read-only for a dry run; with ``execute=True`` it must be writable. With
@@ -112,10 +125,18 @@ def apply_delete_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLi
     creds = (credentials or load_credentials()) if execute else None
     result = DeleteResult(plan.plan_hash, execute)
     rows = plan_records(plan)
-    gone = {sid for (sid,) in db.run_sql(
-        con, "archive/deleted_sids", {"sids": [str(r["sid"]) for r in rows]}).fetchall()}
-    copies = {(sid, loc): (int(size), sha, fmt) for sid, loc, size, sha, fmt in db.run_sql(
-        con, "archive/copy_for_delete", {"sids": [str(r["sid"]) for r in rows]}).fetchall()}
+    gone = {
+        sid
+        for (sid,) in db.run_sql(
+            con, "archive/deleted_sids", {"sids": [str(r["sid"]) for r in rows]}
+        ).fetchall()
+    }
+    copies = {
+        (sid, loc): (int(size), sha, fmt)
+        for sid, loc, size, sha, fmt in db.run_sql(
+            con, "archive/copy_for_delete", {"sids": [str(r["sid"]) for r in rows]}
+        ).fetchall()
+    }
     stop = threading.Event()
     local = threading.local()
 
@@ -123,7 +144,9 @@ def apply_delete_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLi
         if execute and outcome.outcome in AUDITED:
             _audit(con, plan, outcome, creds)
         if execute and outcome.drop_copy:
-            db.run_sql(con, "archive/drop_copy", {"sid": outcome.sid, "location": outcome.location}).fetchall()
+            db.run_sql(
+                con, "archive/drop_copy", {"sid": outcome.sid, "location": outcome.location}
+            ).fetchall()
         result.counts[outcome.outcome] = result.counts.get(outcome.outcome, 0) + 1
         if outcome.outcome in ("deleted", "would-delete"):
             result.minutes += int(outcome.stored_minutes or 0)
@@ -135,8 +158,15 @@ def apply_delete_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLi
     checks = []
     for row in rows:
         if row["sid"] in gone:
-            record(DeleteOutcome(row["sid"], row["account_sid"], "skipped",
-                                 "already deleted by an earlier run", location=row["location"]))
+            record(
+                DeleteOutcome(
+                    row["sid"],
+                    row["account_sid"],
+                    "skipped",
+                    "already deleted by an earlier run",
+                    location=row["location"],
+                )
+            )
             continue
         checks.append(_Check(row, copies.get((row["sid"], row["location"]))))
 
@@ -155,13 +185,24 @@ def apply_delete_plan(con: duckdb.DuckDBPyConnection, plan_path: str | os.PathLi
     for outcome in run_bounded(checks, worker, concurrency, stop):
         record(outcome)
         if outcome.fatal:
-            raise TwilioAuthError(f"{outcome.reason}; stopped (audit row written for {outcome.sid})")
+            raise TwilioAuthError(
+                f"{outcome.reason}; stopped (audit row written for {outcome.sid})"
+            )
     return result
 
 
-def _outcome(row: dict[str, Any], outcome: str, reason: str | None = None, **extra: Any) -> DeleteOutcome:
-    return DeleteOutcome(row["sid"], row["account_sid"], outcome, reason, location=row.get("location"),
-                         stored_minutes=row.get("stored_minutes"), **extra)
+def _outcome(
+    row: dict[str, Any], outcome: str, reason: str | None = None, **extra: Any
+) -> DeleteOutcome:
+    return DeleteOutcome(
+        row["sid"],
+        row["account_sid"],
+        outcome,
+        reason,
+        location=row.get("location"),
+        stored_minutes=row.get("stored_minutes"),
+        **extra,
+    )
 
 
 def _refusal(check: _Check, reverify: bool) -> DeleteOutcome | None:
@@ -170,45 +211,66 @@ def _refusal(check: _Check, reverify: bool) -> DeleteOutcome | None:
     try:
         check_sids(row["sid"], row["account_sid"])
     except UnsafeSidError as exc:
-        return DeleteOutcome(printable(row["sid"]), printable(row["account_sid"]), "refused", str(exc))
+        return DeleteOutcome(
+            printable(row["sid"]), printable(row["account_sid"]), "refused", str(exc)
+        )
     if check.copy is None:
         return _outcome(row, "refused", f"no verified copy recorded at {row['location']}")
     size, sha, fmt = check.copy
     if sha != row["sha256"] or size != row["bytes"]:
-        return _outcome(row, "refused", "the recorded copy changed since the plan was made; make a new plan")
+        return _outcome(
+            row, "refused", "the recorded copy changed since the plan was made; make a new plan"
+        )
     location = Path(str(row["location"]))
     try:
         actual = location.stat().st_size
     except OSError as exc:
         return _outcome(row, "refused", f"copy missing: {location} ({exc.strerror or exc})")
     if actual != size:
-        return _outcome(row, "refused", f"copy size is {actual} bytes, {size} were verified", drop_copy=True)
+        return _outcome(
+            row, "refused", f"copy size is {actual} bytes, {size} were verified", drop_copy=True
+        )
     # The sidecar is tiny: check it always, so a copy replaced by other bytes of the same size
     # along with its sidecar is caught even without --reverify.
     if read_sidecar(location) != sha:
-        return _outcome(row, "refused", f"sidecar {location.name}.sha256 missing or not the verified hash")
+        return _outcome(
+            row, "refused", f"sidecar {location.name}.sha256 missing or not the verified hash"
+        )
     if reverify:
         try:
-            verify_copy(location, fmt=fmt, sha256=sha, expected_bytes=size,
-                        duration_s=row.get("duration_s"))
+            verify_copy(
+                location, fmt=fmt, sha256=sha, expected_bytes=size, duration_s=row.get("duration_s")
+            )
         except VerificationError as exc:
-            return _outcome(row, "refused", f"copy failed re-verification: {exc.reason}", drop_copy=True)
+            return _outcome(
+                row, "refused", f"copy failed re-verification: {exc.reason}", drop_copy=True
+            )
     return None
 
 
-def _delete_one(client: Any, row: dict[str, Any], retries: int, backoff: float,
-                stop: threading.Event, creds: Credentials | None) -> DeleteOutcome:
+def _delete_one(
+    client: Any,
+    row: dict[str, Any],
+    retries: int,
+    backoff: float,
+    stop: threading.Event,
+    creds: Credentials | None,
+) -> DeleteOutcome:
     """Delete one recording through the SDK, retrying 429, 5xx and dropped connections."""
     from twilio.base.exceptions import TwilioRestException
 
-    secrets = creds.secrets() if creds else ()
+    secrets = secrets_of(creds) if creds else ()
     last: DeleteOutcome | None = None
     for attempt in range(retries + 1):
         if stop.is_set():
             return _outcome(row, "failed", "interrupted before the delete was sent")
         retry_after = None
         try:
-            response = client.api.v2010.accounts(row["account_sid"]).recordings(row["sid"]).delete_with_http_info()
+            response = (
+                client.api.v2010.accounts(row["account_sid"])
+                .recordings(row["sid"])
+                .delete_with_http_info()
+            )
             status = int(getattr(response, "status_code", 204) or 204)
             return _outcome(row, "deleted", f"HTTP {status}", http_status=status)
         except TwilioRestException as exc:
@@ -216,8 +278,13 @@ def _delete_one(client: Any, row: dict[str, Any], retries: int, backoff: float,
             if exc.status == 404:
                 return _outcome(row, "already-deleted", text, http_status=404)
             if exc.status in (401, 403):
-                return _outcome(row, "failed", f"credentials refused ({text})", http_status=exc.status,
-                                fatal=True)
+                return _outcome(
+                    row,
+                    "failed",
+                    f"credentials refused ({text})",
+                    http_status=exc.status,
+                    fatal=True,
+                )
             last = _outcome(row, "failed", text, http_status=exc.status)
             if exc.status != 429 and exc.status < 500:
                 return last
@@ -229,7 +296,9 @@ def _delete_one(client: Any, row: dict[str, Any], retries: int, backoff: float,
             stop.wait(backoff_delay(attempt, backoff, retry_after))
     assert last is not None
     if retries:
-        last = DeleteOutcome(**{**last.__dict__, "reason": f"{last.reason} (after {retries + 1} tries)"})
+        last = DeleteOutcome(
+            **{**last.__dict__, "reason": f"{last.reason} (after {retries + 1} tries)"}
+        )
     return last
 
 
@@ -240,13 +309,25 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def _audit(con: duckdb.DuckDBPyConnection, plan: LoadedPlan, outcome: DeleteOutcome,
-           creds: Credentials | None) -> None:
+def _audit(
+    con: duckdb.DuckDBPyConnection,
+    plan: LoadedPlan,
+    outcome: DeleteOutcome,
+    creds: Credentials | None,
+) -> None:
     """One committed ``deletion_audit`` row; the response text is scrubbed of secrets."""
     text = outcome.reason or ""
     if creds is not None:
-        text = scrub(text, creds.secrets())
-    db.run_sql(con, "archive/insert_audit", {
-        "plan_hash": plan.plan_hash, "account_sid": outcome.account_sid, "sid": outcome.sid,
-        "outcome": outcome.outcome, "http_status": outcome.http_status, "response": text[:500],
-    }).fetchall()
+        text = scrub(text, secrets_of(creds))
+    db.run_sql(
+        con,
+        "archive/insert_audit",
+        {
+            "plan_hash": plan.plan_hash,
+            "account_sid": outcome.account_sid,
+            "sid": outcome.sid,
+            "outcome": outcome.outcome,
+            "http_status": outcome.http_status,
+            "response": text[:500],
+        },
+    ).fetchall()

@@ -36,8 +36,14 @@ PART_SUFFIX = ".part"
 class CopyFailure(ArchiveError):
     """One recording could not be copied; ``retryable`` says whether trying again may help."""
 
-    def __init__(self, reason: str, *, retryable: bool, http_status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ):
         self.reason = reason
         self.retryable = retryable
         self.http_status = http_status
@@ -126,7 +132,9 @@ def announced_digests(headers: Any) -> dict[str, bytes]:
             algo = algo.strip().lower().replace("-", "")
             if algo in ("sha256", "md5"):
                 with contextlib.suppress(ValueError, binascii.Error):
-                    found.setdefault(algo, base64.b64decode(encoded.strip().strip(":"), validate=True))
+                    found.setdefault(
+                        algo, base64.b64decode(encoded.strip().strip(":"), validate=True)
+                    )
     return {k: v for k, v in found.items() if len(v) == (16 if k == "md5" else 32)}
 
 
@@ -145,9 +153,17 @@ def _os_failure(exc: OSError, where: Path) -> CopyFailure:
     return CopyFailure(f"cannot write {where}: {exc.strerror or exc} ({name})", retryable=False)
 
 
-def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[str, str] | None = None,
-             timeout: tuple[float, float] = (10.0, 60.0), secrets: Iterable[str] = (),
-             pool_size: int = 10, stop: threading.Event | None = None) -> Download:
+def download(
+    url: str,
+    auth: tuple[str, str],
+    final_path: Path,
+    *,
+    params: dict[str, str] | None = None,
+    timeout: tuple[float, float] = (10.0, 60.0),
+    secrets: Iterable[str] = (),
+    pool_size: int = 10,
+    stop: threading.Event | None = None,
+) -> Download:
     """Stream ``url`` into a temp file next to ``final_path``; hash while streaming; fsync.
 
     Raises ``CopyFailure`` (retryable or not) for HTTP errors, dropped connections, truncated
@@ -163,7 +179,11 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
     temp_path = final_path.with_name(f".{final_path.name}.{uuid.uuid4().hex[:12]}{PART_SUFFIX}")
     try:
         response = session(pool_size).get(
-            url, auth=auth, params=params, stream=True, timeout=timeout,
+            url,
+            auth=auth,
+            params=params,
+            stream=True,
+            timeout=timeout,
             # Raw bytes only: a transparently decoded body would not match Content-Length.
             headers={"Accept-Encoding": "identity"},
         )
@@ -180,11 +200,18 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
         if status != 200:
             detail = describe_error_body(response, secrets)
             if status == 404:
-                raise CopyFailure(f"not found at Twilio (HTTP 404, {detail}); deleted already?",
-                                  retryable=False, http_status=status)
+                raise CopyFailure(
+                    f"not found at Twilio (HTTP 404, {detail}); deleted already?",
+                    retryable=False,
+                    http_status=status,
+                )
             retryable = status == 429 or status >= 500
-            raise CopyFailure(f"HTTP {status}: {detail}", retryable=retryable, http_status=status,
-                              retry_after=_retry_after(response.headers.get("Retry-After")))
+            raise CopyFailure(
+                f"HTTP {status}: {detail}",
+                retryable=retryable,
+                http_status=status,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
         length_header = response.headers.get("Content-Length")
         content_length = int(length_header) if length_header and length_header.isdigit() else None
         digest = hashlib.sha256()
@@ -211,19 +238,23 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
                         raise _os_failure(exc, final_path.parent) from exc
                     raise CopyFailure(
                         f"truncated download: connection dropped after {written} bytes "
-                        f"({type(exc).__name__})", retryable=True, http_status=status,
+                        f"({type(exc).__name__})",
+                        retryable=True,
+                        http_status=status,
                     ) from exc
                 except Exception as exc:  # urllib3 protocol errors (IncompleteRead, ...)
                     if type(exc).__module__.startswith("urllib3"):
                         raise CopyFailure(
                             f"truncated download: {type(exc).__name__} after {written} bytes",
-                            retryable=True, http_status=status,
+                            retryable=True,
+                            http_status=status,
                         ) from exc
                     raise
                 if content_length is not None and written != content_length:
                     raise CopyFailure(
                         f"truncated download: got {written} of {content_length} bytes",
-                        retryable=True, http_status=status,
+                        retryable=True,
+                        http_status=status,
                     )
                 for algo, expected in announced.items():
                     got = digest.digest() if algo == "sha256" else md5.digest()  # type: ignore[union-attr]
@@ -231,7 +262,8 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
                         raise CopyFailure(
                             f"checksum mismatch: the body's {algo} is {got.hex()}, the server "
                             f"announced {expected.hex()} (altered in transit)",
-                            retryable=True, http_status=status,
+                            retryable=True,
+                            http_status=status,
                         )
                 try:
                     handle.flush()
@@ -252,8 +284,15 @@ def download(url: str, auth: tuple[str, str], final_path: Path, *, params: dict[
 def _is_network_error(exc: OSError) -> bool:
     # urllib3/http.client raise OSError subclasses for socket trouble; write errors carry an
     # errno of the file system kind.
-    return exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                             errno.EFBIG, errno.EIO)
+    return exc.errno not in (
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EFBIG,
+        errno.EIO,
+    )
 
 
 def _fsync_dir(folder: Path) -> None:

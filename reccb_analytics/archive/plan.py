@@ -29,12 +29,23 @@ from .sids import is_account_sid, is_recording_sid, printable
 
 KINDS = ("archive", "delete")
 ARCHIVE_COLUMNS = {
-    "sid": "VARCHAR", "account_sid": "VARCHAR", "action": "VARCHAR", "reason": "VARCHAR",
-    "age_days": "INTEGER", "duration_s": "INTEGER", "channels": "INTEGER",
-    "stored_minutes": "BIGINT", "monthly_saving": "DOUBLE",
+    "sid": "VARCHAR",
+    "account_sid": "VARCHAR",
+    "action": "VARCHAR",
+    "reason": "VARCHAR",
+    "age_days": "INTEGER",
+    "duration_s": "INTEGER",
+    "channels": "INTEGER",
+    "stored_minutes": "BIGINT",
+    "monthly_saving": "DOUBLE",
 }
-DELETE_COLUMNS = {**ARCHIVE_COLUMNS, "location": "VARCHAR", "bytes": "BIGINT", "sha256": "VARCHAR",
-                  "format": "VARCHAR"}
+DELETE_COLUMNS = {
+    **ARCHIVE_COLUMNS,
+    "location": "VARCHAR",
+    "bytes": "BIGINT",
+    "sha256": "VARCHAR",
+    "format": "VARCHAR",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class Policy:
     archive_after_days: int
     delete_after_days: int
     legal_hold: str | None = None
-    config: str | None = None       # the config file the rate comes from (None: the default)
+    config: str | None = None  # the config file the rate comes from (None: the default)
 
 
 @dataclass(frozen=True)
@@ -63,9 +74,11 @@ class PlanResult:
 
     def summary(self) -> str:
         verb = "archive" if self.kind == "archive" else "delete"
-        text = (f"{self.kind} plan: {self.recordings} recording(s) to {verb}, "
-                f"{self.stored_minutes} stored minute(s), monthly saving {self.monthly_saving:.4f} "
-                f"-> {self.path} (sha256 {self.plan_hash})")
+        text = (
+            f"{self.kind} plan: {self.recordings} recording(s) to {verb}, "
+            f"{self.stored_minutes} stored minute(s), monthly saving {self.monthly_saving:.4f} "
+            f"-> {self.path} (sha256 {self.plan_hash})"
+        )
         if self.refused:
             text += f"; {len(self.refused)} refused (malformed SID, see archive_attempts)"
         return text
@@ -81,9 +94,15 @@ class LoadedPlan:
     rows: pd.DataFrame
 
 
-def resolve_policy(kind: str, *, as_of: dt.date | str | None = None, archive_after: int | None = None,
-                   delete_after: int | None = None, legal_hold: str | os.PathLike[str] | None = None,
-                   settings: Settings | None = None) -> Policy:
+def resolve_policy(
+    kind: str,
+    *,
+    as_of: dt.date | str | None = None,
+    archive_after: int | None = None,
+    delete_after: int | None = None,
+    legal_hold: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+) -> Policy:
     """Merge command-line policy options with the config file's ``[retention]`` section.
 
     Options win over the config. An archive plan needs ``archive_after`` and a delete plan
@@ -97,9 +116,13 @@ def resolve_policy(kind: str, *, as_of: dt.date | str | None = None, archive_aft
     archive_after = archive_after if archive_after is not None else retention.archive_after_days
     delete_after = delete_after if delete_after is not None else retention.delete_after_days
     if kind == "archive" and archive_after is None:
-        raise ConfigError("give --archive-after DAYS or set [retention] archive_after_days in the config")
+        raise ConfigError(
+            "give --archive-after DAYS or set [retention] archive_after_days in the config"
+        )
     if kind == "delete" and delete_after is None:
-        raise ConfigError("give --delete-after DAYS or set [retention] delete_after_days in the config")
+        raise ConfigError(
+            "give --delete-after DAYS or set [retention] delete_after_days in the config"
+        )
     archive_after = archive_after if archive_after is not None else delete_after
     delete_after = delete_after if delete_after is not None else archive_after
     assert archive_after is not None and delete_after is not None
@@ -115,7 +138,7 @@ def resolve_policy(kind: str, *, as_of: dt.date | str | None = None, archive_aft
     if hold is not None and not Path(hold).is_file():
         raise ConfigError(f"legal hold file not found: {hold}")
     if as_of is None:
-        day = dt.datetime.now(dt.timezone.utc).date()
+        day = dt.datetime.now(dt.UTC).date()
     elif isinstance(as_of, dt.datetime):
         day = as_of.date()
     elif isinstance(as_of, dt.date):
@@ -125,8 +148,9 @@ def resolve_policy(kind: str, *, as_of: dt.date | str | None = None, archive_aft
             day = dt.date.fromisoformat(str(as_of))
         except ValueError as exc:
             raise ConfigError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}") from exc
-    return Policy(day, archive_after, delete_after, hold,
-                  str(settings.source) if settings.source else None)
+    return Policy(
+        day, archive_after, delete_after, hold, str(settings.source) if settings.source else None
+    )
 
 
 def plan_format(path: str | os.PathLike[str]) -> str:
@@ -153,26 +177,42 @@ def _candidates(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
     from ..metrics import retention_candidates
 
     return retention_candidates(
-        con, as_of=policy.as_of, archive_after_days=policy.archive_after_days,
-        delete_after_days=policy.delete_after_days, require_archive=True,
-        legal_hold=policy.legal_hold, config=policy.config,
+        con,
+        as_of=policy.as_of,
+        archive_after_days=policy.archive_after_days,
+        delete_after_days=policy.delete_after_days,
+        require_archive=True,
+        legal_hold=policy.legal_hold,
+        config=policy.config,
     )
 
 
 def split_unsafe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, str | None]]]:
     """Separate rows whose SIDs are malformed: (safe rows, [(sid, reason, account_sid)])."""
-    good = pd.Series([is_recording_sid(s) and is_account_sid(a)
-                      for s, a in zip(frame["sid"], frame["account_sid"])], index=frame.index, dtype=bool)
+    good = pd.Series(
+        [
+            is_recording_sid(s) and is_account_sid(a)
+            for s, a in zip(frame["sid"], frame["account_sid"], strict=True)
+        ],
+        index=frame.index,
+        dtype=bool,
+    )
     refused = []
     for sid, account in frame.loc[~good, ["sid", "account_sid"]].itertuples(index=False):
         which = "recording SID" if not is_recording_sid(sid) else "account SID"
-        refused.append((printable(sid), f"refused: malformed {which}; no path or request is built from it",
-                        printable(account) if account is not None else None))
+        refused.append(
+            (
+                printable(sid),
+                f"refused: malformed {which}; no path or request is built from it",
+                printable(account) if account is not None else None,
+            )
+        )
     return frame.loc[good].reset_index(drop=True), refused
 
 
-def build_plan(con: duckdb.DuckDBPyConnection, kind: str, policy: Policy,
-               out: str | os.PathLike[str]) -> PlanResult:
+def build_plan(
+    con: duckdb.DuckDBPyConnection, kind: str, policy: Policy, out: str | os.PathLike[str]
+) -> PlanResult:
     """Write the ``kind`` ('archive' or 'delete') candidates of ``retention_candidates`` to ``out``.
 
     The file is written to a temp name and renamed, hashed, and registered in ``archive_plans``.
@@ -183,9 +223,10 @@ def build_plan(con: duckdb.DuckDBPyConnection, kind: str, policy: Policy,
     out_path = Path(out).expanduser().resolve()
     fmt = plan_format(out_path)
     candidates = _candidates(con, policy)
-    chosen = candidates.loc[candidates["action"] == kind,
-                            ["sid", "account_sid", "action", "reason", "age_days", "stored_minutes",
-                             "monthly_saving"]]
+    chosen = candidates.loc[
+        candidates["action"] == kind,
+        ["sid", "account_sid", "action", "reason", "age_days", "stored_minutes", "monthly_saving"],
+    ]
     safe, refused = split_unsafe(chosen)
     con.register("plan_candidates", safe)
     try:
@@ -202,24 +243,58 @@ def build_plan(con: duckdb.DuckDBPyConnection, kind: str, policy: Policy,
     plan_hash = file_sha256(out_path)
     minutes = int(rows["stored_minutes"].fillna(0).sum()) if len(rows) else 0
     saving = float(rows["monthly_saving"].fillna(0).sum()) if len(rows) else 0.0
-    db.run_sql(con, "archive/insert_plan", {
-        "plan_hash": plan_hash, "kind": kind, "path": str(out_path), "format": fmt,
-        "recordings": len(rows), "stored_minutes": minutes, "monthly_saving": saving,
-        "as_of": policy.as_of, "archive_after_days": policy.archive_after_days,
-        "delete_after_days": policy.delete_after_days, "legal_hold": policy.legal_hold,
-    }).fetchall()
+    db.run_sql(
+        con,
+        "archive/insert_plan",
+        {
+            "plan_hash": plan_hash,
+            "kind": kind,
+            "path": str(out_path),
+            "format": fmt,
+            "recordings": len(rows),
+            "stored_minutes": minutes,
+            "monthly_saving": saving,
+            "as_of": policy.as_of,
+            "archive_after_days": policy.archive_after_days,
+            "delete_after_days": policy.delete_after_days,
+            "legal_hold": policy.legal_hold,
+        },
+    ).fetchall()
     for sid, reason, account in refused:
-        db.run_sql(con, "archive/insert_attempt", {
-            "plan_hash": plan_hash, "phase": "plan", "account_sid": account, "sid": sid,
-            "outcome": "refused", "reason": reason, "http_status": None, "location": None,
-            "bytes": None,
-        }).fetchall()
-    return PlanResult(kind, out_path, plan_hash, fmt, len(rows), minutes, saving,
-                      tuple((sid, reason) for sid, reason, _ in refused))
+        db.run_sql(
+            con,
+            "archive/insert_attempt",
+            {
+                "plan_hash": plan_hash,
+                "phase": "plan",
+                "account_sid": account,
+                "sid": sid,
+                "outcome": "refused",
+                "reason": reason,
+                "http_status": None,
+                "location": None,
+                "bytes": None,
+            },
+        ).fetchall()
+    return PlanResult(
+        kind,
+        out_path,
+        plan_hash,
+        fmt,
+        len(rows),
+        minutes,
+        saving,
+        tuple((sid, reason) for sid, reason, _ in refused),
+    )
 
 
-def _write(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, columns: dict[str, str],
-           out_path: Path, fmt: str) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    columns: dict[str, str],
+    out_path: Path,
+    fmt: str,
+) -> None:
     """COPY the rows, typed as ``columns``, to a temp file next to ``out_path``, then rename."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     for name in columns:
@@ -232,8 +307,9 @@ def _write(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, columns: dict[str
     os.close(fd)
     con.register("plan_rows_out", rows)
     try:
-        con.execute(f"COPY (SELECT {select} FROM plan_rows_out) TO $path ({options})",
-                    {"path": temp}).fetchall()
+        con.execute(
+            f"COPY (SELECT {select} FROM plan_rows_out) TO $path ({options})", {"path": temp}
+        ).fetchall()
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, out_path)
@@ -243,7 +319,9 @@ def _write(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, columns: dict[str
             os.unlink(temp)
 
 
-def read_plan(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], kind: str) -> LoadedPlan:
+def read_plan(
+    con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], kind: str
+) -> LoadedPlan:
     """Read a plan file back, refusing it unless its bytes hash to a plan of ``kind`` in the store.
 
     The file is copied while being hashed and the copy is what gets parsed, so the rows used are
@@ -260,7 +338,9 @@ def read_plan(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], kind
                 digest.update(chunk)
                 dst.write(chunk)
         plan_hash = digest.hexdigest()
-        found = db.run_sql(con, "archive/find_plan", {"plan_hash": plan_hash, "path": str(plan_path)}).fetchall()
+        found = db.run_sql(
+            con, "archive/find_plan", {"plan_hash": plan_hash, "path": str(plan_path)}
+        ).fetchall()
         if not found:
             raise PlanTamperedError(
                 f"{plan_path} (sha256 {plan_hash}) is not a plan made by `reccb {kind} plan` with "
@@ -290,7 +370,8 @@ def _parse(con: duckdb.DuckDBPyConnection, copy: Path, columns: dict[str, str]) 
             frame = con.execute("SELECT * FROM read_parquet($path)", {"path": str(copy)}).df()
         else:
             frame = con.execute(
-                "SELECT * FROM read_csv($path, header = true, columns = $columns, auto_detect = false)",
+                "SELECT * FROM read_csv($path, header = true, columns = $columns, "
+                "auto_detect = false)",
                 {"path": str(copy), "columns": columns},
             ).df()
     except duckdb.Error as exc:

@@ -28,11 +28,12 @@ def backoff_delay(attempt: int, base: float, retry_after: float | None = None) -
     """
     if retry_after is not None:
         return min(retry_after, MAX_RETRY_AFTER_S)
-    return random.uniform(0, min(MAX_BACKOFF_S, base * (2 ** attempt)))
+    return random.uniform(0, min(MAX_BACKOFF_S, base * (2**attempt)))
 
 
-def run_bounded(items: Iterable[T], worker: Callable[[T], R], concurrency: int,
-                stop: threading.Event) -> Iterator[R]:
+def run_bounded(
+    items: Iterable[T], worker: Callable[[T], R], concurrency: int, stop: threading.Event
+) -> Iterator[R]:
     """Yield ``worker(item)`` for every item, running up to ``concurrency`` at once.
 
     Results are yielded as they complete (not in input order). An exception raised by a worker

@@ -35,17 +35,24 @@ def is_account_sid(value: object) -> bool:
 
 def printable(value: object, limit: int = 80) -> str:
     """A SID-ish value made safe to print or store in a reason: repr-escaped and truncated."""
-    text = repr(value) if not isinstance(value, str) else value.encode("unicode_escape").decode("ascii")
+    text = (
+        repr(value)
+        if not isinstance(value, str)
+        else value.encode("unicode_escape").decode("ascii")
+    )
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_sids(sid: object, account_sid: object) -> None:
     """Raise ``UnsafeSidError`` unless both SIDs match their patterns."""
     if not is_recording_sid(sid):
-        raise UnsafeSidError(f"refused: recording SID {printable(sid)!r} does not match ^RE[0-9a-fA-F]{{32}}$")
+        raise UnsafeSidError(
+            f"refused: recording SID {printable(sid)!r} does not match ^RE[0-9a-fA-F]{{32}}$"
+        )
     if not is_account_sid(account_sid):
         raise UnsafeSidError(
-            f"refused: account SID {printable(account_sid)!r} of {sid} does not match ^AC[0-9a-fA-F]{{32}}$"
+            f"refused: account SID {printable(account_sid)!r} of {sid} does not match "
+            "^AC[0-9a-fA-F]{32}$"
         )
 
 
@@ -62,7 +69,9 @@ def copy_path(dest: str | os.PathLike[str], account_sid: str, sid: str, fmt: str
     path = root / account_sid / f"{sid}.{fmt}"
     resolved = path.parent.resolve() / path.name
     if not resolved.is_relative_to(root):
-        raise ArchiveError(f"refused: {path} resolves to {resolved}, outside the destination {root}")
+        raise ArchiveError(
+            f"refused: {path} resolves to {resolved}, outside the destination {root}"
+        )
     return path
 
 

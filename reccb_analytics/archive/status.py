@@ -11,13 +11,25 @@ from .. import db
 from ..config import load_settings
 
 COLUMNS = [
-    "archived_recordings", "archived_minutes", "archived_bytes", "deleted_recordings",
-    "deleted_minutes", "already_deleted_recordings", "monthly_saving", "rate", "as_of",
+    "archived_recordings",
+    "archived_minutes",
+    "archived_bytes",
+    "deleted_recordings",
+    "deleted_minutes",
+    "already_deleted_recordings",
+    "monthly_saving",
+    "rate",
+    "as_of",
 ]
 
 
-def archive_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | str | None = None, *,
-                   rate: float | None = None, by: str | None = None) -> pd.DataFrame:
+def archive_status(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date | str | None = None,
+    *,
+    rate: float | None = None,
+    by: str | None = None,
+) -> pd.DataFrame:
     """Archived and deleted recordings and the monthly storage saving achieved, up to ``as_of``.
 
     Parameters
@@ -59,7 +71,7 @@ def archive_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | str | None =
 
 def _as_date(value: dt.date | str | None) -> dt.date:
     if value is None:
-        return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.now(dt.UTC).date()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -56,8 +56,8 @@ class Verified:
 
     sha256: str
     bytes: int
-    channels: int | None        # from the WAV header; None for MP3
-    duration_s: float | None    # from the WAV header; None for MP3
+    channels: int | None  # from the WAV header; None for MP3
+    duration_s: float | None  # from the WAV header; None for MP3
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -105,7 +105,8 @@ def parse_wav(path: str | os.PathLike[str]) -> WavInfo:
                 audio_format, channels, rate, align, bits = fmt
                 if channels < 1 or rate < 1 or align < 1:
                     raise VerificationError(
-                        f"WAV fmt chunk is nonsense (channels={channels}, rate={rate}, align={align})"
+                        f"WAV fmt chunk is nonsense (channels={channels}, rate={rate}, "
+                        f"align={align})"
                     )
                 return WavInfo(channels, rate, bits, align, chunk_size)
             # RIFF chunks are padded to an even length.
@@ -124,9 +125,15 @@ def check_mp3(path: str | os.PathLike[str]) -> None:
     raise VerificationError("not an MP3 file (no ID3 tag or MPEG frame sync at the start)")
 
 
-def verify_copy(path: str | os.PathLike[str], *, fmt: str, sha256: str | None = None,
-                expected_bytes: int | None = None, duration_s: float | None = None,
-                channels: int | None = None) -> Verified:
+def verify_copy(
+    path: str | os.PathLike[str],
+    *,
+    fmt: str,
+    sha256: str | None = None,
+    expected_bytes: int | None = None,
+    duration_s: float | None = None,
+    channels: int | None = None,
+) -> Verified:
     """Check a file on disk; return what was verified or raise ``VerificationError``.
 
     ``sha256`` is the hash the file must have (computed while streaming, or stored earlier);
@@ -147,7 +154,10 @@ def verify_copy(path: str | os.PathLike[str], *, fmt: str, sha256: str | None = 
         info = parse_wav(path)
         if channels is not None and info.channels != channels:
             raise VerificationError(f"WAV has {info.channels} channel(s), expected {channels}")
-        if duration_s is not None and abs(info.duration_s - float(duration_s)) > DURATION_TOLERANCE_S:
+        if (
+            duration_s is not None
+            and abs(info.duration_s - float(duration_s)) > DURATION_TOLERANCE_S
+        ):
             raise VerificationError(
                 f"WAV duration {info.duration_s:.2f} s differs from the metadata's "
                 f"{float(duration_s):g} s by more than {DURATION_TOLERANCE_S:g} s"

@@ -19,30 +19,67 @@ from .common import CONTEXT_SETTINGS, config_option, db_option, interactive
 
 def _policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                     help="Age recordings as of this UTC day (YYYY-MM-DD). Default: today."),
-        click.option("--archive-after", "archive_after", type=click.IntRange(min=0), default=None,
-                     metavar="DAYS", help="Archive recordings at least this old. Default: "
-                     "[retention] archive_after_days in the config."),
-        click.option("--delete-after", "delete_after", type=click.IntRange(min=0), default=None,
-                     metavar="DAYS", help="Delete archived recordings at least this old. Default: "
-                     "[retention] delete_after_days in the config."),
-        click.option("--legal-hold", "legal_hold", type=click.Path(exists=True, dir_okay=False),
-                     default=None, help="File of Recording or Call SIDs (one per line) never to "
-                     "delete or archive. Default: [retention] legal_hold in the config."),
-        click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
-                     help="Plan file to write: .csv or .parquet."),
+        click.option(
+            "--as-of",
+            "as_of",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help="Age recordings as of this UTC day (YYYY-MM-DD). Default: today.",
+        ),
+        click.option(
+            "--archive-after",
+            "archive_after",
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="DAYS",
+            help="Archive recordings at least this old. Default: "
+            "[retention] archive_after_days in the config.",
+        ),
+        click.option(
+            "--delete-after",
+            "delete_after",
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="DAYS",
+            help="Delete archived recordings at least this old. Default: "
+            "[retention] delete_after_days in the config.",
+        ),
+        click.option(
+            "--legal-hold",
+            "legal_hold",
+            type=click.Path(exists=True, dir_okay=False),
+            default=None,
+            help="File of Recording or Call SIDs (one per line) never to "
+            "delete or archive. Default: [retention] legal_hold in the config.",
+        ),
+        click.option(
+            "--out",
+            "out",
+            type=click.Path(dir_okay=False),
+            required=True,
+            help="Plan file to write: .csv or .parquet.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _policy(kind: str, as_of: dt.datetime | None, archive_after: int | None, delete_after: int | None,
-            legal_hold: str | None, config_path: str | None) -> lib.Policy:
+def _policy(
+    kind: str,
+    as_of: dt.datetime | None,
+    archive_after: int | None,
+    delete_after: int | None,
+    legal_hold: str | None,
+    config_path: str | None,
+) -> lib.Policy:
     return lib.resolve_policy(
-        kind, as_of=as_of.date() if as_of else None, archive_after=archive_after,
-        delete_after=delete_after, legal_hold=legal_hold, settings=load_settings(config_path),
+        kind,
+        as_of=as_of.date() if as_of else None,
+        archive_after=archive_after,
+        delete_after=delete_after,
+        legal_hold=legal_hold,
+        settings=load_settings(config_path),
     )
 
 
@@ -89,8 +126,15 @@ def archive() -> None:
 @_policy_options
 @db_option
 @config_option
-def archive_plan(as_of: dt.datetime | None, archive_after: int | None, delete_after: int | None,
-                 legal_hold: str | None, out: str, db_path: str | None, config_path: str | None) -> None:
+def archive_plan(
+    as_of: dt.datetime | None,
+    archive_after: int | None,
+    delete_after: int | None,
+    legal_hold: str | None,
+    out: str,
+    db_path: str | None,
+    config_path: str | None,
+) -> None:
     """Write the recordings due for archiving (retention_candidates' `archive` rows) to --out.
 
     The plan's SHA-256 is printed and stored in the database; `archive apply` refuses a
@@ -109,19 +153,50 @@ def archive_plan(as_of: dt.datetime | None, archive_after: int | None, delete_af
 
 @archive.command("apply")
 @click.argument("plan", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dest", required=True, type=click.Path(file_okay=False),
-              help="Destination folder: DEST/<AccountSid>/<RecordingSid>.<format> + .sha256.")
-@click.option("--format", "fmt", type=click.Choice(["wav", "mp3"]), default="wav", show_default=True,
-              help="Media format to download.")
-@click.option("--channels", type=click.Choice(["1", "2"]), default=None,
-              help="Ask for a mono downmix (1) or dual-channel file (2). Default: as recorded.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Downloads at once.")
-@click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
-              help="Retries per recording for 429, 5xx, dropped or truncated downloads.")
+@click.option(
+    "--dest",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Destination folder: DEST/<AccountSid>/<RecordingSid>.<format> + .sha256.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["wav", "mp3"]),
+    default="wav",
+    show_default=True,
+    help="Media format to download.",
+)
+@click.option(
+    "--channels",
+    type=click.Choice(["1", "2"]),
+    default=None,
+    help="Ask for a mono downmix (1) or dual-channel file (2). Default: as recorded.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Downloads at once.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    default=4,
+    show_default=True,
+    help="Retries per recording for 429, 5xx, dropped or truncated downloads.",
+)
 @db_option
-def archive_apply(plan: str, dest: str, fmt: str, channels: str | None, concurrency: int,
-                  retries: int, db_path: str | None) -> None:
+def archive_apply(
+    plan: str,
+    dest: str,
+    fmt: str,
+    channels: str | None,
+    concurrency: int,
+    retries: int,
+    db_path: str | None,
+) -> None:
     """Download, verify and record every recording of PLAN under --dest.
 
     Each copy is streamed to a temp file, checked (size against Content-Length, SHA-256
@@ -137,14 +212,21 @@ def archive_apply(plan: str, dest: str, fmt: str, channels: str | None, concurre
     with open_database(db_path) as con:
         total = len(lib.read_plan(con, plan, "archive").rows)
         with _progress(total, "rec") as tick:
+
             def progress(outcome: lib.CopyOutcome) -> None:
                 tick(outcome)
                 if outcome.outcome in ("failed", "refused"):
                     _echo(f"{outcome.outcome}: {outcome.sid}: {outcome.reason}", err=True)
 
             result = lib.apply_archive_plan(
-                con, plan, dest, fmt=fmt, channels=int(channels) if channels else None,
-                concurrency=concurrency, retries=retries, progress=progress,
+                con,
+                plan,
+                dest,
+                fmt=fmt,
+                channels=int(channels) if channels else None,
+                concurrency=concurrency,
+                retries=retries,
+                progress=progress,
             )
     click.echo(result.summary())
     if not result.ok:
@@ -176,8 +258,15 @@ def delete() -> None:
 @_policy_options
 @db_option
 @config_option
-def delete_plan(as_of: dt.datetime | None, archive_after: int | None, delete_after: int | None,
-                legal_hold: str | None, out: str, db_path: str | None, config_path: str | None) -> None:
+def delete_plan(
+    as_of: dt.datetime | None,
+    archive_after: int | None,
+    delete_after: int | None,
+    legal_hold: str | None,
+    out: str,
+    db_path: str | None,
+    config_path: str | None,
+) -> None:
     """Write the recordings that may be deleted to --out: a verified copy exists, the policy
     age is reached, and they are not on legal hold. Each row names the copy it relies on.
 
@@ -193,15 +282,28 @@ def delete_plan(as_of: dt.datetime | None, archive_after: int | None, delete_aft
 
 @delete.command("apply")
 @click.argument("plan", type=click.Path(exists=True, dir_okay=False))
-@click.option("--execute", is_flag=True,
-              help="Really delete. Without it: print what would be done and change nothing.")
-@click.option("--reverify", is_flag=True,
-              help="Re-hash every copy and re-parse its WAV header before deleting "
-                   "(default: check it exists with the verified size).")
-@click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True,
-              help="Deletions (and checks) at once.")
+@click.option(
+    "--execute",
+    is_flag=True,
+    help="Really delete. Without it: print what would be done and change nothing.",
+)
+@click.option(
+    "--reverify",
+    is_flag=True,
+    help="Re-hash every copy and re-parse its WAV header before deleting "
+    "(default: check it exists with the verified size).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Deletions (and checks) at once.",
+)
 @db_option
-def delete_apply(plan: str, execute: bool, reverify: bool, concurrency: int, db_path: str | None) -> None:
+def delete_apply(
+    plan: str, execute: bool, reverify: bool, concurrency: int, db_path: str | None
+) -> None:
     """Delete the recordings of PLAN from Twilio, each only if its verified copy is still there.
 
     Refuses a plan whose SHA-256 differs from the one stored when it was made. Every
@@ -216,17 +318,26 @@ def delete_apply(plan: str, execute: bool, reverify: bool, concurrency: int, db_
     with open_database(db_path, read_only=not execute) as con:
         total = len(lib.read_plan(con, plan, "delete").rows)
         with _progress(total, "rec") as tick:
+
             def progress(outcome: lib.DeleteOutcome) -> None:
                 tick(outcome)
                 if outcome.outcome == "would-delete":
-                    _echo(f"would delete {outcome.sid} (account {outcome.account_sid}, "
-                          f"{outcome.stored_minutes} min; copy {outcome.location})")
+                    _echo(
+                        f"would delete {outcome.sid} (account {outcome.account_sid}, "
+                        f"{outcome.stored_minutes} min; copy {outcome.location})"
+                    )
                 elif outcome.outcome in ("refused", "failed"):
                     verb = outcome.outcome if execute else f"would be {outcome.outcome}"
                     _echo(f"{verb}: {outcome.sid}: {outcome.reason}", err=True)
 
-            result = lib.apply_delete_plan(con, plan, execute=execute, reverify=reverify,
-                                           concurrency=concurrency, progress=progress)
+            result = lib.apply_delete_plan(
+                con,
+                plan,
+                execute=execute,
+                reverify=reverify,
+                concurrency=concurrency,
+                progress=progress,
+            )
     click.echo(result.summary())
     if execute and not result.ok:
         raise ArchiveError(
