@@ -25,8 +25,10 @@ It speaks the parts of REST API v2010 that reccb uses, in the shapes of Twilio's
 Faults on demand, from Python (``server.faults``) or over HTTP (``POST /_control``): 429 with
 Retry-After or 5xx for the next N requests, connections dropped mid-response, corrupted bodies,
 latency per request, items repeated across pages, dates rendered with an offset such as +0100,
-accounts refused with 403. Every request is logged (``server.requests``) with its times, so tests
-assert on what the client did rather than on timing.
+accounts refused with 403 (to everyone, or to their parent's credentials), requests held until
+released (to stop a client at a known point). Every request is
+logged (``server.requests``) with its times, so tests assert on what the client did rather than
+on timing.
 
 Use it as a pytest fixture (``from tests.twilio_server import twilio_server``) or standalone::
 
@@ -522,7 +524,24 @@ class Faults:
         self.repeat_items = 0               # each next page starts this many items early
         self.utc_offset: int | None = None  # render every date with this offset (minutes)
         self.denied: set[str] = set()       # account SIDs whose resources answer 403
+        self.parent_denied: set[str] = set()  # subaccounts that accept only their own token
         self._planned: list[PlannedFault] = []
+        self._holds: list[tuple[str, threading.Event]] = []
+
+    def hold(self, match: str) -> None:
+        """Requests whose target (path and query) contains ``match`` hang until ``release()``."""
+        with self.lock:
+            self._holds.append((match, threading.Event()))
+
+    def release(self) -> None:
+        with self.lock:
+            for _, event in self._holds:
+                event.set()
+            self._holds.clear()
+
+    def holds_for(self, target: str) -> list[threading.Event]:
+        with self.lock:
+            return [event for match, event in self._holds if match in target]
 
     def fail_next(self, n: int, status: int = 500, retry_after: float | None = None,
                   match: str | None = None) -> None:
@@ -556,15 +575,18 @@ class Faults:
         with self.lock:
             self.latency, self.repeat_items, self.utc_offset = 0.0, 0, None
             self.denied.clear()
+            self.parent_denied.clear()
             self._planned.clear()
+        self.release()
 
     def configure(self, spec: dict[str, Any]) -> None:
         """Apply a JSON control request (the ``/_control`` endpoint)."""
         for name in ("latency", "repeat_items", "utc_offset"):
             if name in spec:
                 setattr(self, name, spec[name])
-        if "denied" in spec:
-            self.denied = set(spec["denied"])
+        for name in ("denied", "parent_denied"):
+            if name in spec:
+                setattr(self, name, set(spec[name]))
         for call in ("fail_next", "drop_next", "corrupt_next"):
             if call in spec:
                 getattr(self, call)(**spec[call])
@@ -651,6 +673,11 @@ class _Handler(BaseHTTPRequestHandler):
             entry.user = user
             if app.faults.latency:
                 time.sleep(app.faults.latency)
+            holds = app.faults.holds_for(self.path)
+            if holds:
+                entry.note = "held"
+                for event in holds:
+                    event.wait(timeout=300)
             if error:
                 self._error(*error)
                 return
@@ -780,6 +807,7 @@ class TwilioServer:
         return self
 
     def stop(self) -> None:
+        self.faults.release()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -839,6 +867,8 @@ class TwilioServer:
             return False
         if target == account.sid:
             return True
+        if target in self.faults.parent_denied:
+            return False
         owner = self.store.accounts.get(target)
         return main and owner is not None and owner.owner_account_sid == account.sid
 

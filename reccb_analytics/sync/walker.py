@@ -151,15 +151,17 @@ class Engine:
     def _submit_initial(self) -> None:
         for run in self.runs.values():
             self.progress.start(run.plan.account, run.report.days_planned)
-            if run.plan.usage_span is not None:
-                self._submit(run, self._fetch_usage, run.plan.usage_span)
-        # Round-robin over accounts so every account makes progress from the start.
+        # Round-robin over accounts so every account makes progress from the start; usage
+        # records (one or two requests per account) after the recordings.
         queues = [list(r.plan.windows) for r in self.runs.values()]
         runs = list(self.runs.values())
         while any(queues):
             for run, windows in zip(runs, queues):
                 if windows:
                     self._submit(run, self._list_window, windows.pop())
+        for run in runs:
+            if run.plan.usage_span is not None:
+                self._submit(run, self._fetch_usage, run.plan.usage_span)
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind, sid = event[0], event[1]

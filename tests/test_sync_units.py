@@ -1,0 +1,154 @@
+"""The pure parts of sync: day windows, dates, credentials, client routing, retry timing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from reccb_analytics.exceptions import TwilioAuthError
+from reccb_analytics.sync.client import build_client, credentials_from_env
+from reccb_analytics.sync.dates import (
+    Window,
+    cut_at,
+    is_settled,
+    merge,
+    parse_rfc2822,
+    split,
+    subtract,
+)
+from reccb_analytics.sync.ratelimit import RateLimiter, RetryPolicy
+from reccb_analytics.sync.transport import parse_retry_after
+
+AC = "AC" + "a" * 32
+SK = "SK" + "b" * 32
+D = date(2026, 3, 1)
+
+
+def day(n: int) -> date:
+    return D + timedelta(days=n)
+
+
+def test_rfc2822_offset_is_honoured() -> None:
+    # The SDK would give 22:23 UTC here (it drops the offset); the instant is 21:23 UTC.
+    assert parse_rfc2822("Mon, 14 Feb 2022 22:23:00 +0100") == datetime(2022, 2, 14, 21, 23, tzinfo=timezone.utc)
+    assert parse_rfc2822("Fri, 14 Oct 2016 21:56:34 +0000") == datetime(2016, 10, 14, 21, 56, 34, tzinfo=timezone.utc)
+
+
+def test_subtract_leaves_the_uncovered_days() -> None:
+    span = Window(day(0), day(9))
+    assert subtract(span, []) == [span]
+    assert subtract(span, [(day(2), day(3)), (day(3), day(5)), (day(8), day(20))]) == \
+        [Window(day(0), day(1)), Window(day(6), day(7))]
+    assert subtract(span, [(day(-5), day(9))]) == []
+    assert subtract(span, [(day(0), day(0))]) == [Window(day(1), day(9))]
+
+
+def test_merge_joins_overlapping_and_adjacent_ranges() -> None:
+    assert merge([(day(4), day(5)), (day(0), day(1)), (day(2), day(2)), (day(7), day(8))]) == \
+        [(day(0), day(2)), (day(4), day(5)), (day(7), day(8))]
+
+
+def test_cut_at_separates_the_unsettled_days() -> None:
+    assert cut_at([Window(day(0), day(9))], day(7)) == [Window(day(0), day(7)), Window(day(8), day(9))]
+    assert cut_at([Window(day(0), day(7))], day(7)) == [Window(day(0), day(7))]
+    assert cut_at([Window(day(8), day(9))], day(7)) == [Window(day(8), day(9))]
+
+
+def test_settled_means_listed_after_the_last_day_ended_plus_grace() -> None:
+    grace = timedelta(hours=1)
+    end = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # the end of day(0)
+    assert not is_settled(day(0), end, grace)
+    assert not is_settled(day(0), end + timedelta(minutes=59), grace)
+    assert is_settled(day(0), end + timedelta(hours=1), grace)
+
+
+def test_split_of_a_newest_first_page() -> None:
+    # A 100-day window whose first page of 1000 covered its last 10 days (100 a day): those 10
+    # days become windows of about 750 (2 of 5 days); the 90 older days, of which the page said
+    # nothing, at most max_parts windows at the same density (90 x 100 / 750 -> 12, capped to 8).
+    window = Window(day(0), day(99))
+    pages_days = [day(90 + i % 10) for i in range(1000)]
+    parts = split(window, 1000, pages_days, 1000, max_parts=8)
+    assert parts[-2:] == [Window(day(90), day(94)), Window(day(95), day(99))]
+    assert len(parts) == 10 and parts[0].first == day(0)
+    assert [p.days for p in parts[:8]] == [12, 12, 11, 11, 11, 11, 11, 11]
+    assert all(a.last + timedelta(days=1) == b.first for a, b in zip(parts, parts[1:]))
+
+
+def test_split_always_makes_progress() -> None:
+    assert split(Window(day(0), day(1)), 1000, [day(1)] * 1000, 1000) == [Window(day(0), day(0)), Window(day(1), day(1))]
+    assert split(Window(day(0), day(2)), 5, [], 1000, max_parts=2) == [Window(day(0), day(1)), Window(day(2), day(2))]
+
+
+def test_credentials_prefer_an_api_key() -> None:
+    creds = credentials_from_env({"TWILIO_ACCOUNT_SID": AC, "TWILIO_API_KEY": SK,
+                                  "TWILIO_API_SECRET": "s3cret", "TWILIO_AUTH_TOKEN": "tok"})
+    assert (creds.account_sid, creds.username, creds.password, creds.kind) == (AC, SK, "s3cret", "API key")
+    assert "s3cret" not in repr(creds)
+    token = credentials_from_env({"TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": "tok"})
+    assert (token.username, token.password, token.kind) == (AC, "tok", "auth token")
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "TWILIO_ACCOUNT_SID is not set"),
+    ({"TWILIO_ACCOUNT_SID": "ACxyz", "TWILIO_AUTH_TOKEN": "t"}, "must be an account SID"),
+    ({"TWILIO_ACCOUNT_SID": AC}, "no Twilio secret"),
+    ({"TWILIO_ACCOUNT_SID": AC, "TWILIO_API_KEY": SK}, "TWILIO_API_SECRET is not set"),
+    ({"TWILIO_ACCOUNT_SID": AC, "TWILIO_API_KEY": "SK1", "TWILIO_API_SECRET": "x"}, "must be an API key SID"),
+])
+def test_bad_credentials_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(TwilioAuthError, match=message):
+        credentials_from_env(env)
+
+
+def test_region_and_edge_route_the_sdk() -> None:
+    creds = credentials_from_env({"TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": "t",
+                                  "TWILIO_REGION": "au1", "TWILIO_EDGE": "sydney"})
+    client = build_client(creds)
+    assert client.get_hostname(client.api.absolute_url("2010-04-01/Accounts.json")) == \
+        "https://api.sydney.au1.twilio.com/2010-04-01/Accounts.json"
+
+
+def test_url_override_leaves_region_and_edge_unset() -> None:
+    creds = credentials_from_env({"TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": "t",
+                                  "TWILIO_REGION": "au1", "TWILIO_EDGE": "sydney",
+                                  "RECCB_TWILIO_API_URL": "http://127.0.0.1:9/"})
+    client = build_client(creds)
+    assert client.region is None and client.edge is None
+    assert client.get_hostname(client.api.absolute_url("2010-04-01/Accounts.json")) == \
+        "http://127.0.0.1:9/2010-04-01/Accounts.json"
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = (datetime.now(timezone.utc) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 25 <= parse_retry_after(later) <= 30  # type: ignore[operator]
+
+
+def test_retry_policy_honours_retry_after_then_backs_off() -> None:
+    policy = RetryPolicy(base=1.0, cap=8.0)
+    assert policy.delay(0, retry_after=2.0) == 2.0           # first: exactly what was asked
+    for retry in range(6):
+        wait = policy.delay(retry)
+        top = min(8.0, 2 ** retry)
+        assert top / 2 <= wait <= top                          # equal jitter under the cap
+        assert policy.delay(retry, retry_after=3.0) >= 3.0     # never less than Retry-After
+
+
+def test_rate_limiter_pause_is_shared_and_stop_interrupts() -> None:
+    limiter = RateLimiter(rate=1000, burst=5)
+    limiter.pause(30)
+    stop = threading.Event()
+    got: list[bool] = []
+    worker = threading.Thread(target=lambda: got.append(limiter.acquire(stop)))
+    worker.start()
+    time.sleep(0.05)
+    assert worker.is_alive()      # held by the pause another worker asked for
+    stop.set()
+    worker.join(timeout=5)
+    assert got == [False]
