@@ -21,7 +21,7 @@ from reccb_analytics.archive import (
 from reccb_analytics.archive.plan import file_sha256
 from reccb_analytics.archive.verify import parse_wav
 from reccb_analytics.config import Settings
-from reccb_analytics.exceptions import PlanTamperedError
+from reccb_analytics.exceptions import ArchiveError, PlanTamperedError
 from tests.test_archive_support import (
     World,
     today,
@@ -390,3 +390,32 @@ def test_wav_parser_rejects_broken_headers(tmp_path: Path) -> None:
     (tmp_path / "x.mp3").write_bytes(b"RIFF....")
     with pytest.raises(VerificationError, match="not an MP3"):
         verify_copy(tmp_path / "x.mp3", fmt="mp3")
+
+
+def test_a_hold_placed_after_planning_stops_the_deletion(world: World, tmp_path: Path) -> None:
+    a = world.add(world.parent, 90, duration=20)
+    b = world.add(world.parent, 90, duration=20)
+    hold = tmp_path / "holds.txt"
+    hold.write_text("# nothing held yet\n")
+    with world.con() as con:
+        build_plan(con, "archive", policy("archive", hold=str(hold)), tmp_path / "archive.csv")
+        apply_archive_plan(con, tmp_path / "archive.csv", tmp_path / "dest")
+        made = build_delete_plan(con, policy("delete", hold=str(hold)), tmp_path / "delete.csv")
+    assert made.recordings == 2
+    hold.write_text(f"{a.call_sid}  # litigation, placed after the plan was made\n")
+    with world.con(read_only=True) as con:
+        dry = apply_delete_plan(con, tmp_path / "delete.csv")
+    assert dry.counts == {"refused": 1, "would-delete": 1}
+    # A second, current hold file (e.g. the config's) counts too.
+    current = tmp_path / "current.txt"
+    current.write_text(f"{b.sid}\n")
+    with world.con() as con:
+        done = apply_delete_plan(con, tmp_path / "delete.csv", execute=True, legal_hold=current)
+        audit = dict(con.execute("SELECT sid, response FROM deletion_audit").fetchall())
+    assert done.counts == {"refused": 2}
+    assert audit[a.sid] == f"on legal hold (listed in {hold} by its call {a.call_sid})"
+    assert audit[b.sid] == f"on legal hold (listed in {current})"
+    assert world.deletes() == []
+    hold.unlink()
+    with world.con() as con, pytest.raises(ArchiveError, match="legal hold file .* is gone"):
+        apply_delete_plan(con, tmp_path / "delete.csv", execute=True)

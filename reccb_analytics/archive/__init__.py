@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from .apply import ApplyResult, CopyOutcome, apply_archive_plan
 from .delete import DeleteOutcome, DeleteResult, apply_delete_plan, build_delete_plan
-from .plan import LoadedPlan, PlanResult, Policy, build_plan, read_plan, resolve_policy
+from .plan import (
+    LoadedPlan,
+    PlanResult,
+    Policy,
+    build_plan,
+    read_plan,
+    resolve_legal_hold,
+    resolve_policy,
+)
 from .status import archive_status
 
 __all__ = [
@@ -31,5 +39,6 @@ __all__ = [
     "build_delete_plan",
     "build_plan",
     "read_plan",
+    "resolve_legal_hold",
     "resolve_policy",
 ]

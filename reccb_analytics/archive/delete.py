@@ -4,6 +4,7 @@ Deleting is the one irreversible step, so ``apply`` is a dry run unless ``execut
 even then each recording is deleted only when:
 
 * the plan file's bytes hash to the plan made with this store (else ``PlanTamperedError``);
+* it is not on legal hold now: the plan's hold file is read again, with the current one;
 * its SIDs match Twilio's patterns;
 * ``archive_copies`` still records the copy the plan names (same location and hash), and the
   file is on disk with the recorded size and its ``.sha256`` sidecar holds the recorded hash
@@ -30,7 +31,7 @@ import duckdb
 import requests
 
 from .. import db
-from ..exceptions import TwilioAuthError
+from ..exceptions import ArchiveError, TwilioAuthError
 from .auth import Credentials, load_credentials, secrets_of, twilio_client
 from .fetch import scrub
 from .plan import LoadedPlan, PlanResult, Policy, build_plan, plan_records, read_plan
@@ -110,6 +111,7 @@ def apply_delete_plan(
     concurrency: int = 4,
     retries: int = 4,
     backoff: float = 0.5,
+    legal_hold: str | os.PathLike[str] | None = None,
     credentials: Credentials | None = None,
     progress: Callable[[DeleteOutcome], None] | None = None,
 ) -> DeleteResult:
@@ -117,11 +119,15 @@ def apply_delete_plan(
 
     ``con`` may be read-only for a dry run; with ``execute=True`` it must be writable. With
     ``reverify`` every copy is re-hashed and its WAV header re-parsed, not just checked for
-    existence and size. ``progress`` is called in this thread with each outcome. Raises
-    ``PlanTamperedError`` for a changed plan and ``TwilioAuthError`` if credentials are refused
-    (after auditing the refused call).
+    existence and size. Legal holds are checked again now: the hold file the plan was made
+    with (as it reads today) and ``legal_hold`` (e.g. the config's current one); a recording
+    held since the plan was made is refused. ``progress`` is called in this thread with each
+    outcome. Raises ``PlanTamperedError`` for a changed plan, ``ArchiveError`` when the plan's
+    hold file has disappeared, and ``TwilioAuthError`` if credentials are refused (after
+    auditing the refused call).
     """
     plan = read_plan(con, plan_path, "delete")
+    held = _current_holds(con, plan, legal_hold)
     creds = (credentials or load_credentials()) if execute else None
     result = DeleteResult(plan.plan_hash, execute)
     rows = plan_records(plan)
@@ -168,6 +174,9 @@ def apply_delete_plan(
                 )
             )
             continue
+        if row["sid"] in held:
+            record(_outcome(row, "refused", f"on legal hold ({held[row['sid']]})"))
+            continue
         checks.append(_Check(row, copies.get((row["sid"], row["location"]))))
 
     def worker(check: _Check) -> DeleteOutcome:
@@ -189,6 +198,36 @@ def apply_delete_plan(
                 f"{outcome.reason}; stopped (audit row written for {outcome.sid})"
             )
     return result
+
+
+def _current_holds(
+    con: duckdb.DuckDBPyConnection, plan: LoadedPlan, extra: str | os.PathLike[str] | None
+) -> dict[str, str]:
+    """{recording SID: why} for the plan's recordings on legal hold as of now."""
+    from ..metrics.retention import load_legal_hold
+
+    files = [str(extra)] if extra else []
+    if plan.legal_hold:
+        if not Path(plan.legal_hold).is_file():
+            raise ArchiveError(
+                f"the legal hold file this plan was made with, {plan.legal_hold}, is gone; "
+                "restore it (or make a new plan) before deleting"
+            )
+        files.append(plan.legal_hold)
+    holds: dict[str, str] = {}
+    for name in dict.fromkeys(files):
+        for sid in load_legal_hold(name):
+            holds.setdefault(sid, f"listed in {name}")
+    if not holds:
+        return {}
+    sids = [str(r) for r in plan.rows["sid"]]
+    calls = dict(db.run_sql(con, "archive/call_sids", {"sids": sids}).fetchall())
+    held = {}
+    for sid in sids:
+        why = holds.get(sid) or holds.get(calls.get(sid, ""))
+        if why:
+            held[sid] = why + ("" if sid in holds else f" by its call {calls[sid]}")
+    return held
 
 
 def _outcome(

@@ -92,6 +92,7 @@ class LoadedPlan:
     path: Path
     plan_hash: str
     rows: pd.DataFrame
+    legal_hold: str | None = None  # the hold file the plan was made with
 
 
 def resolve_policy(
@@ -129,14 +130,7 @@ def resolve_policy(
     for name, value in (("archive_after_days", archive_after), ("delete_after_days", delete_after)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{name} must be a whole number of days >= 0, got {value!r}")
-    hold: str | None = None
-    if legal_hold is not None:
-        hold = str(Path(legal_hold).expanduser().resolve())
-    elif retention.legal_hold:
-        base = settings.source.parent if settings.source else Path.cwd()
-        hold = str((base / Path(retention.legal_hold).expanduser()).resolve())
-    if hold is not None and not Path(hold).is_file():
-        raise ConfigError(f"legal hold file not found: {hold}")
+    hold = resolve_legal_hold(legal_hold, settings)
     if as_of is None:
         day = dt.datetime.now(dt.UTC).date()
     elif isinstance(as_of, dt.datetime):
@@ -151,6 +145,23 @@ def resolve_policy(
     return Policy(
         day, archive_after, delete_after, hold, str(settings.source) if settings.source else None
     )
+
+
+def resolve_legal_hold(
+    legal_hold: str | os.PathLike[str] | None, settings: Settings | None = None
+) -> str | None:
+    """The legal hold file to use: the option, else the config's ``[retention] legal_hold``
+    (relative to the config file's folder); absolute, and checked to exist."""
+    settings = settings or load_settings()
+    hold: str | None = None
+    if legal_hold is not None:
+        hold = str(Path(legal_hold).expanduser().resolve())
+    elif settings.retention.legal_hold:
+        base = settings.source.parent if settings.source else Path.cwd()
+        hold = str((base / Path(settings.retention.legal_hold).expanduser()).resolve())
+    if hold is not None and not Path(hold).is_file():
+        raise ConfigError(f"legal hold file not found: {hold}")
+    return hold
 
 
 def plan_format(path: str | os.PathLike[str]) -> str:
@@ -346,7 +357,7 @@ def read_plan(
                 f"{plan_path} (sha256 {plan_hash}) is not a plan made by `reccb {kind} plan` with "
                 f"this store; make one with `reccb {kind} plan ... --out {plan_path.name}`"
             )
-        stored_hash, stored_kind, _stored_path, _n, created_at, exact = found[0]
+        stored_hash, stored_kind, _stored_path, _n, created_at, exact, hold = found[0]
         if not exact:
             raise PlanTamperedError(
                 f"{plan_path} was changed after it was made: its sha256 is {plan_hash}, the plan "
@@ -356,7 +367,7 @@ def read_plan(
         if stored_kind != kind:
             raise ArchiveError(f"{plan_path} is a {stored_kind} plan, not a {kind} plan")
         rows = _parse(con, copy, DELETE_COLUMNS if kind == "delete" else ARCHIVE_COLUMNS)
-    return LoadedPlan(kind, plan_path, plan_hash, rows)
+    return LoadedPlan(kind, plan_path, plan_hash, rows, hold)
 
 
 def _is_parquet(path: Path) -> bool:

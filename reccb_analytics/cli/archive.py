@@ -300,13 +300,29 @@ def delete_plan(
     show_default=True,
     help="Deletions (and checks) at once.",
 )
+@click.option(
+    "--legal-hold",
+    "legal_hold",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A current legal hold file, checked on top of the one the plan was made with. "
+    "Default: [retention] legal_hold in the config.",
+)
 @db_option
+@config_option
 def delete_apply(
-    plan: str, execute: bool, reverify: bool, concurrency: int, db_path: str | None
+    plan: str,
+    execute: bool,
+    reverify: bool,
+    concurrency: int,
+    legal_hold: str | None,
+    db_path: str | None,
+    config_path: str | None,
 ) -> None:
     """Delete the recordings of PLAN from Twilio, each only if its verified copy is still there.
 
-    Refuses a plan whose SHA-256 differs from the one stored when it was made. Every
+    Refuses a plan whose SHA-256 differs from the one stored when it was made, and any
+    recording on legal hold now (the plan's hold file read again, plus --legal-hold). Every
     attempt with --execute is written to deletion_audit (time, plan hash, account, SID,
     outcome, HTTP status, response); without --execute nothing is written or deleted.
 
@@ -315,6 +331,7 @@ def delete_apply(
       reccb delete apply plans/delete-2026-11-01.csv
       reccb delete apply plans/delete-2026-11-01.csv --execute --reverify
     """
+    hold = lib.resolve_legal_hold(legal_hold, load_settings(config_path))
     with open_database(db_path, read_only=not execute) as con:
         total = len(lib.read_plan(con, plan, "delete").rows)
         with _progress(total, "rec") as tick:
@@ -336,6 +353,7 @@ def delete_apply(
                 execute=execute,
                 reverify=reverify,
                 concurrency=concurrency,
+                legal_hold=hold,
                 progress=progress,
             )
     click.echo(result.summary())
