@@ -35,8 +35,8 @@ from . import files, signatures
 
 KINDS = ("recordings", "callbacks")
 MAX_RECORD_CHARS = 1_000_000  # longer lines are rejected (with their length), not loaded
-MAX_LINE_BYTES = 64 * 1024 * 1024  # longer lines stop the file: DuckDB's reader limit
-MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024  # longer lines stop the file (DuckDB buffers 16x this for gzip)
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024  # DuckDB allocates buffers of this size: keep it to need
 
 TIME_COLUMNS = ("received_at", "timestamp", "time", "@timestamp")
 STATUS_COLUMNS = ("http_status", "response_status")
@@ -165,8 +165,12 @@ def _stage_callbacks(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile,
 
 
 def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
+    # read_json_objects sizes its buffers from maximum_object_size, so ask for what the file
+    # can hold (a JSON document is at most the whole file; gzip expands about tenfold).
+    expansion = 20 if sniffed.compression == "gzip" else 1
+    document_bytes = min(MAX_DOCUMENT_BYTES, max(1 << 20, sniffed.size_bytes * expansion + 1024))
     params: dict[str, Any] = {**_line_params(sniffed), "max_record_chars": MAX_RECORD_CHARS,
-                              "max_document_bytes": MAX_DOCUMENT_BYTES}
+                              "max_document_bytes": document_bytes}
     if fmt == "ndjson":
         ctes = [("ingest_lines", "read_lines"), ("rec_raw", "recordings_raw_lines")]
     elif fmt in ("api-page", "api-object", "json-array"):

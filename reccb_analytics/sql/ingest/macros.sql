@@ -48,9 +48,14 @@ CREATE OR REPLACE TEMP MACRO reccb_params_fingerprint(p) AS
               coalesce(p.RecordingStartTime, chr(0)), coalesce(p.RecordingSource, chr(0)),
               coalesce(p.RecordingTrack, chr(0)), coalesce(p.ErrorCode, chr(0)),
               coalesce(p.CallStatus, chr(0)));
+-- CSV fields honour double quotes ("" inside quotes is a quote); TSV, as the Twilio CLI writes
+-- it, has no quoting: a tab always separates.
 CREATE OR REPLACE TEMP MACRO reccb_csv_fields(line, sep) AS
-    list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 1),
-                   lambda f: CASE WHEN f LIKE '"%' THEN replace(f[2:-2], '""', '"') ELSE f END);
+    CASE WHEN sep = chr(9) THEN string_split(line, sep)
+         ELSE list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 1),
+                             lambda f: CASE WHEN f LIKE '"%' THEN replace(f[2:-2], '""', '"') ELSE f END)
+    END;
 CREATE OR REPLACE TEMP MACRO reccb_csv_consumed(line, sep) AS
-    list_sum(list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 0),
-                            lambda f: length(f))) = length(line) + 1;
+    sep = chr(9)
+    OR list_sum(list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 0),
+                               lambda f: length(f))) = length(line) + 1;
