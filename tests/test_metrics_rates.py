@@ -208,3 +208,24 @@ def test_bad_parameters_raise_config_error(con: duckdb.DuckDBPyConnection,
     args: dict[str, object] = {"start": "2024-03-01", "end": "2024-03-02", **kwargs}
     with pytest.raises(ConfigError, match=message):
         status_rates(con, **args)  # type: ignore[arg-type]
+
+
+def test_equal_receive_times_prefer_completed_then_failed(con: duckdb.DuckDBPyConnection) -> None:
+    # Same received_at: completed beats absent; failed beats absent; with no receive times at
+    # all the same order applies.
+    add_delivery(con, rsid(1), "absent", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(1), "completed", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(2), "absent", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(2), "failed", "2024-03-05 10:05:00+00", start_time=T0)
+    add_delivery(con, rsid(3), "absent", None, start_time=T0)
+    add_delivery(con, rsid(3), "completed", None, start_time=T0)
+    df = status_rates(con, "2024-03-05", "2024-03-06")
+    assert rows(df, "recordings", "completed", "absent", "failed") == [(3, 2, 0, 1)]
+
+
+def test_dates_may_be_dates_datetimes_or_timestamps(con: duckdb.DuckDBPyConnection) -> None:
+    add_recording(con, rsid(1), date_created="2024-03-05 10:00:00+00")
+    for start, end in [(dt.date(2024, 3, 5), dt.date(2024, 3, 6)),
+                       (dt.datetime(2024, 3, 5, 15, 0), dt.datetime(2024, 3, 6, 1, 0)),
+                       (pd.Timestamp("2024-03-05"), pd.Timestamp("2024-03-06"))]:
+        assert rows(status_rates(con, start, end), "period", "recordings") == [("2024-03-05", 1)]

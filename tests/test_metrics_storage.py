@@ -222,3 +222,15 @@ def test_forecast_never_goes_below_zero(con: duckdb.DuckDBPyConnection) -> None:
     row = storage_forecast(con, as_of="2024-03-31").iloc[0]
     assert row["stored_minutes_30_days_before"] == 100 and row["stored_minutes_at_as_of"] == 0
     assert row["avg_stored_minutes"] == 0 and row["storage_cost"] == 0
+
+
+def test_as_of_defaults_to_today_in_utc(con: duckdb.DuckDBPyConnection) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    month = today.strftime("%Y-%m")
+    df = storage_costs(con, month, month)
+    assert df.attrs["as_of"] == today
+    assert rows(df, "month", "days") == [(today.replace(day=1).isoformat(), today.day)]
+    # Partial unless today is the month's last day.
+    assert bool(df.loc[0, "partial"]) == ((today + dt.timedelta(days=1)).day != 1)
