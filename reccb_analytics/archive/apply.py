@@ -298,7 +298,7 @@ def _copy_one(job: _Job, settings: _Settings) -> CopyOutcome:
             str(location),
             adopted.bytes,
             adopted.sha256,
-            adopted.channels,
+            adopted.channels or channels,
         )
     fetch.remove_stale_parts(location)
     url = media_url(settings.creds, account, sid, settings.fmt)

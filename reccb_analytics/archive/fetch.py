@@ -88,8 +88,9 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 def describe_error_body(response: requests.Response, secrets: Iterable[str] = ()) -> str:
     """Twilio's ``code``/``message`` from an error body, else its first 200 characters."""
     try:
-        body = response.content[:4096].decode("utf-8", "replace")
-    except requests.RequestException:
+        # At most 64 KiB: an error page is read whole only when it is small.
+        body = response.raw.read(65536, decode_content=True).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - a broken error body must not hide the HTTP status
         return ""
     try:
         data = json.loads(body)
