@@ -27,11 +27,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import logging
+import time
+
 import duckdb
 
 from .. import db
 from ..exceptions import InputError
 from . import files, signatures
+
+log = logging.getLogger(__name__)
 
 KINDS = ("recordings", "callbacks")
 MAX_RECORD_CHARS = 1_000_000  # longer lines are rejected (with their length), not loaded
@@ -81,6 +86,19 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temporary SQL macros the ingest statements use (idempotent)."""
     for statement in db.split_statements(db.sql_text("ingest/macros")):
         con.execute(statement)
+
+
+class _timed:
+    """Log how long a step of a load took (``logging`` at DEBUG: RECCB_LOG=debug)."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        log.debug("%s: %.2fs", self.step, time.perf_counter() - self.started)
 
 
 def _now() -> datetime:
@@ -242,7 +260,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         detect = files.detect_recordings_format if kind == "recordings" else files.detect_callbacks_format
         fmt = detect(sniffed)
     label = origin if origin != "file" else str(file_path)
-    sha = files.sha256_of(file_path)
+    with _timed("sha256"):
+        sha = files.sha256_of(file_path)
     started = _now()
 
     previous = con.execute(
@@ -266,11 +285,15 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
         if kind == "callbacks":
-            _stage_callbacks(con, sniffed, fmt)
-            read, loaded, rejected = _write_callbacks(con, ingest_id, label, auth_token, callback_url)
+            with _timed("stage"):
+                _stage_callbacks(con, sniffed, fmt)
+            with _timed("write"):
+                read, loaded, rejected = _write_callbacks(con, ingest_id, label, auth_token, callback_url)
         else:
-            _stage_recordings(con, sniffed, fmt)
-            read, loaded, rejected = _write_recordings(con, ingest_id, label)
+            with _timed("stage"):
+                _stage_recordings(con, sniffed, fmt)
+            with _timed("write"):
+                read, loaded, rejected = _write_recordings(con, ingest_id, label)
         duplicates = read - loaded - rejected
         con.execute(
             "UPDATE ingest_files SET records_read = $read, loaded = $loaded, duplicates = $dup, "
@@ -278,7 +301,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             {"read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
              "finished": _now(), "id": ingest_id})
         _drop_staging(con)
-        con.execute("COMMIT")
+        with _timed("commit"):
+            con.execute("COMMIT")
     except _READ_ERRORS as exc:
         # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
         # over the reader's limit); anything else is a bug and keeps its traceback.
