@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .archive import archive_status
 from .db import connect
 from .exceptions import ReccbError
 from .ingest import ingest_paths, load_file
@@ -31,6 +32,7 @@ from .sample import sample_db_path
 __all__ = [
     "__version__",
     "ReccbError",
+    "archive_status",
     "callback_delivery",
     "connect",
     "data_quality",

@@ -83,9 +83,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
         "name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
     )
-    version = current_schema_version(con)
+    # Apply every packaged migration not yet recorded (not only those above the maximum), so a
+    # store that got a later-numbered file first still receives the earlier one.
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    version = max(applied, default=0)
     for number, name in schema_migrations():
-        if number <= version:
+        if number in applied:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
@@ -97,7 +100,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        version = number
+        version = max(version, number)
     return version
 
 
@@ -165,11 +168,12 @@ def open_database(path: str | os.PathLike[str] | None = None, *, read_only: bool
             version = current_schema_version(con)
             if version == 0:
                 raise DatabaseMissingError(f"{db_path} is not a reccb-analytics database (no schema)")
-            if version < latest_schema_version():
+            applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+            missing = [number for number, _ in schema_migrations() if number not in applied]
+            if missing:
                 raise DatabaseError(
-                    f"{db_path} has schema version {version}, this reccb needs "
-                    f"{latest_schema_version()}; run any writing command (e.g. reccb ingest) "
-                    "once to migrate it"
+                    f"{db_path} lacks schema migration(s) {missing} that this reccb needs; run "
+                    "any writing command (e.g. reccb ingest) once to migrate it"
                 )
         else:
             migrate(con)
