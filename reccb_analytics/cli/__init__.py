@@ -8,6 +8,8 @@ Command groups live in sibling modules and register themselves in ``_register``.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
@@ -56,7 +58,15 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the CLI, mapping ReccbError to its exit status."""
+    """Console-script entry point: run the CLI, mapping ReccbError to its exit status.
+
+    ``RECCB_LOG=debug`` (or info) turns on the library's logging on stderr, e.g. the timing of
+    each ingest step.
+    """
+    level = os.environ.get("RECCB_LOG", "").upper()
+    if level:
+        logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         cli.main(args=argv, prog_name="reccb", standalone_mode=False)
     except ReccbError as exc:
