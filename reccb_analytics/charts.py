@@ -2,9 +2,10 @@
 
 Every chart is meant for a reader who never sees the code: a title saying what is shown, both
 axes labelled with their unit (recordings, %, minutes, seconds, money with its currency), and a
-legend when more than one thing is drawn. Each function returns a matplotlib ``Figure`` that is
-already closed in pyplot, so a notebook shows it exactly once (as the cell's value) and a script
-can ``fig.savefig(...)`` it.
+legend when more than one thing is drawn. Each function returns a :class:`Chart`: a notebook
+shows it as a PNG (once, as the cell's value) with its title as the image's text alternative,
+and a script can use ``chart.figure`` or ``chart.savefig(...)``. Figures are made without
+pyplot, so no global figure state is involved.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
+import io
+
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -24,18 +26,43 @@ ACTION_COLORS = {"keep": "#4c9a2a", "archive": "#2e6fb7", "delete": "#c0392b",
 _SIZE = (9.0, 4.0)
 
 
+class Chart:
+    """A finished chart: a matplotlib ``Figure`` plus its title (the image's alt text)."""
+
+    def __init__(self, figure: Figure, title: str):
+        self.figure = figure
+        self.title = title
+
+    def savefig(self, *args: Any, **kwargs: Any) -> None:
+        """``Figure.savefig``: write the chart to a file."""
+        self.figure.savefig(*args, **kwargs)
+
+    def png(self) -> bytes:
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def __repr__(self) -> str:
+        # Notebooks store this as the output's text; the HTML export uses it as alt text.
+        return f"Chart: {self.title}"
+
+
 def _figure(height: float = _SIZE[1]) -> tuple[Figure, Any]:
-    fig, ax = plt.subplots(figsize=(_SIZE[0], height))
+    fig = Figure(figsize=(_SIZE[0], height))
+    ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return fig, ax
 
 
-def _done(fig: Figure) -> Figure:
+def _done(fig: Figure) -> Chart:
     fig.tight_layout()
-    plt.close(fig)  # shown once, as the returned value, not again by the inline backend
-    return fig
+    title = fig.axes[0].get_title() if fig.axes else ""
+    return Chart(fig, title)
 
 
 def _empty(ax: Any, message: str = "No data for this period") -> None:
@@ -84,7 +111,7 @@ def _money(currency: str) -> FuncFormatter:
 # --------------------------------------------------------------------------- recording health
 
 
-def outcomes_chart(rates: pd.DataFrame, freq: str | None = None) -> Figure:
+def outcomes_chart(rates: pd.DataFrame, freq: str | None = None) -> Chart:
     """Stacked bars: recordings per period by outcome (from ``status_rates``)."""
     fig, ax = _figure()
     word = _freq_word(freq)
@@ -107,7 +134,7 @@ def outcomes_chart(rates: pd.DataFrame, freq: str | None = None) -> Figure:
 
 
 def failure_rates_chart(rates: pd.DataFrame, freq: str | None = None,
-                        by: str | None = None) -> Figure:
+                        by: str | None = None) -> Chart:
     """Lines: absent and failed rates per period (in %), or their sum per group when ``by``."""
     fig, ax = _figure()
     word = _freq_word(freq)
@@ -154,7 +181,7 @@ def _short(text: Any, width: int = 55) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def error_codes_chart(breakdown: pd.DataFrame, top: int = 10) -> Figure:
+def error_codes_chart(breakdown: pd.DataFrame, top: int = 10) -> Chart:
     """Horizontal bars: recordings per error code (from ``error_breakdown``), most frequent first."""
     fig, ax = _figure(height=max(2.5, 0.45 * min(top, max(len(breakdown), 1)) + 1.2))
     ax.set_title("Recordings by error code")
@@ -187,7 +214,7 @@ def _month_labels(costs: pd.DataFrame) -> tuple[list[pd.Timestamp], list[str]]:
     return months, labels
 
 
-def stored_minutes_chart(costs: pd.DataFrame, free_minutes: float | None = None) -> Figure:
+def stored_minutes_chart(costs: pd.DataFrame, free_minutes: float | None = None) -> Chart:
     """Bars: average stored minutes per month (stacked by account when split), free tier line."""
     fig, ax = _figure()
     ax.set_title("Average recording minutes stored at Twilio per month")
@@ -220,7 +247,7 @@ def stored_minutes_chart(costs: pd.DataFrame, free_minutes: float | None = None)
     return _done(fig)
 
 
-def storage_cost_chart(costs: pd.DataFrame, currency: str = "USD") -> Figure:
+def storage_cost_chart(costs: pd.DataFrame, currency: str = "USD") -> Chart:
     """Stacked bars: storage cost and one-time recording fees per month, with Twilio's bill
     (usage records) as markers when known."""
     fig, ax = _figure()
@@ -249,7 +276,7 @@ def storage_cost_chart(costs: pd.DataFrame, currency: str = "USD") -> Figure:
 # --------------------------------------------------------------------------- retention
 
 
-def retention_chart(candidates: pd.DataFrame, currency: str = "USD") -> Figure:
+def retention_chart(candidates: pd.DataFrame, currency: str = "USD") -> Chart:
     """Bars: stored minutes per retention action, labelled with recordings and monthly saving."""
     fig, ax = _figure()
     ax.set_title("Stored minutes by retention action")
@@ -286,7 +313,7 @@ def _group_column(frame: pd.DataFrame, by: str | None) -> str | None:
 
 
 def callback_coverage_chart(delivery: pd.DataFrame, by: str | None = "source",
-                            share_column: str = "callback_coverage") -> Figure:
+                            share_column: str = "callback_coverage") -> Chart:
     """Horizontal bars: share of recordings with a final status callback, per group.
 
     Groups made only of Trunking recordings (which get no callbacks by design) are drawn in
@@ -320,7 +347,7 @@ def callback_coverage_chart(delivery: pd.DataFrame, by: str | None = "source",
 
 
 def callback_latency_chart(delivery: pd.DataFrame, by: str | None = "source",
-                           columns: Sequence[str] = ("latency_p50_s", "latency_p95_s")) -> Figure:
+                           columns: Sequence[str] = ("latency_p50_s", "latency_p95_s")) -> Chart:
     """Grouped bars: callback delivery latency (median and 95th percentile, seconds) per group."""
     fig, ax = _figure()
     ax.set_title("Callback delivery latency after the recording ended (seconds)")

@@ -202,6 +202,7 @@ _LABELS = {
     "sid": "Recording SID",
     "call_sid": "Call SID",
     "as_of": "Counted to",
+    "age_days": "Age (days)",
     "stored_minutes_at_as_of": "Minutes stored on the day counted",
     "latency_p50_s": "Latency, median (s)",
     "latency_p95_s": "Latency, 95th percentile (s)",
@@ -240,7 +241,10 @@ def _formatter(column: str, series: pd.Series, currency: str | None,
         return lambda v: "" if pd.isna(v) else f"{v:.1%}"
     if any(part in name for part in _MONEY_COLUMNS):
         prefix = f"{currency} " if currency else ""
-        return lambda v: "" if pd.isna(v) else f"{prefix}{v:,.2f}"
+        # Cents, unless the column holds amounts below a cent (one recording's saving).
+        small = series[(series.abs() > 0) & series.notna()].abs()
+        digits = 4 if len(small) and small.min() < 0.01 else 2
+        return lambda v: "" if pd.isna(v) else f"{prefix}{v:,.{digits}f}"
     if pd.api.types.is_integer_dtype(series) or name.endswith(("_code", "code")):
         return lambda v: "" if pd.isna(v) else (str(int(v)) if name.endswith("code")
                                                 else f"{int(v):,}")

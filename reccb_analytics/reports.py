@@ -8,7 +8,7 @@ comment; :func:`list_reports` reads them with ``papermill.inspect_notebook``.
 
 * parameter names are checked against the notebook (papermill itself only warns about a
   misspelled name) and each value is coerced to the type of its default; format hints in the
-  help text are enforced: ``YYYY-MM-DD``, ``YYYY-MM``, a choice list ``(a|b|c)``, a time zone;
+  help text are enforced: ``YYYY-MM-DD``, ``YYYY-MM``, a choice list ``(a|b|c)``, an IANA time zone (``tz``);
 * path parameters (names ending in ``_path``, ``_file``, ``_csv`` or ``_dir``) are made absolute
   against the caller's working directory, because the kernel runs in the output folder;
 * the database must exist and hold data (``DatabaseMissingError`` otherwise) before a kernel is
@@ -37,6 +37,7 @@ from typing import Any
 
 from .config import resolve_db_path
 from .exceptions import (
+    ConfigError,
     DatabaseMissingError,
     ReportExecutionError,
     ReportNotFoundError,
@@ -250,7 +251,7 @@ def _check_format(param: ReportParameter, value: Any) -> None:
         match = re.fullmatch(r"(\d{4})-(\d{2})", value)
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise bad("a month YYYY-MM")
-    if param.name == "tz" or "time zone" in help_text.lower():
+    if param.name == "tz" or "iana time zone" in help_text.lower():
         import zoneinfo
 
         try:
@@ -261,13 +262,15 @@ def _check_format(param: ReportParameter, value: Any) -> None:
 
 def prepare_parameters(report: Report, given: Mapping[str, Any] | None,
                        db_path: str | os.PathLike[str] | None = None,
-                       base_dir: Path | None = None) -> dict[str, Any]:
+                       base_dir: Path | None = None,
+                       config_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Validate ``given`` against the report and return what papermill will inject.
 
     Unknown names and badly typed values raise ``ReportParameterError`` (listing the valid
     names). Path parameters become absolute (relative to ``base_dir``, default the working
     directory). ``db_path`` (or ``$RECCB_DB``, else ``data/reccb.duckdb``) fills the report's
-    ``db_path`` parameter unless it was given as a parameter.
+    ``db_path`` parameter unless it was given as a parameter; ``config_path`` (else
+    ``$RECCB_CONFIG``, else ``./reccb.toml`` when it exists) fills ``config_path`` likewise.
     """
     base = (base_dir or Path.cwd()).resolve()
     given = dict(given or {})
@@ -304,16 +307,21 @@ def prepare_parameters(report: Report, given: Mapping[str, Any] | None,
             chosen = base / Path(db_path).expanduser() if db_path else resolve_db_path(None)
             result["db_path"] = str(chosen.resolve())
     if "config_path" in valid and not result.get("config_path"):
-        config = _default_config(base)
+        config = _default_config(base, config_path)
         if config is not None:
             result["config_path"] = str(config)
     return result
 
 
-def _default_config(base: Path) -> Path | None:
-    """The caller's config file (``$RECCB_CONFIG`` or ``./reccb.toml``), made absolute."""
-    explicit = os.environ.get("RECCB_CONFIG")
+def _default_config(base: Path, given: str | os.PathLike[str] | None = None) -> Path | None:
+    """The caller's config file (given, ``$RECCB_CONFIG`` or ``./reccb.toml``), made absolute.
+
+    A named file that does not exist is an error; a missing ``./reccb.toml`` is not.
+    """
+    explicit = given or os.environ.get("RECCB_CONFIG")
     candidate = base / Path(explicit).expanduser() if explicit else base / "reccb.toml"
+    if explicit and not candidate.exists():
+        raise ConfigError(f"config file not found: {candidate}")
     return candidate.resolve() if candidate.exists() else None
 
 
@@ -437,29 +445,74 @@ def export_html(notebook: str | os.PathLike[str], html: str | os.PathLike[str],
     # What finance opens: headings, text, tables and charts; no code and no In/Out prompts.
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    _quiet_alt_warning(exporter.log)
     name = title or Path(notebook).stem
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    body = _with_alt_text(body, nb)
     target = Path(html)
     target.write_text(body, encoding="utf-8")
     return target
 
 
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+class _AltWarningFilter:
+    """Drops nbconvert's "Alternative text is missing" warning: :func:`_with_alt_text` adds it."""
+
+    def filter(self, record: Any) -> bool:
+        return not str(record.msg).startswith("Alternative text is missing")
+
+
+def _quiet_alt_warning(log: Any) -> None:
+    if not any(isinstance(f, _AltWarningFilter) for f in getattr(log, "filters", [])):
+        log.addFilter(_AltWarningFilter())
+
+
+def _with_alt_text(body: str, nb: Any) -> str:
+    """Give each chart image its title as alt text (nbconvert's lab template has none).
+
+    Images appear in the HTML in output order; each chart's text/plain is "Chart: <title>".
+    """
+    import html
+
+    titles = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                text = str(data.get("text/plain", ""))
+                titles.append(text.removeprefix("Chart: ") if text.startswith("Chart: ")
+                              else "Chart")
+    parts = body.split(_NO_ALT)
+    if len(parts) - 1 != len(titles):
+        return body  # not the layout we expect: keep nbconvert's generic text
+    out = [parts[0]]
+    for title, rest in zip(titles, parts[1:], strict=True):
+        out.append(f'alt="{html.escape(title, quote=True)}"')
+        out.append(rest)
+    return "".join(out)
+
+
 def run_report(name: str | Report, parameters: Mapping[str, Any] | None = None,
                out_dir: str | os.PathLike[str] | None = None,
                db_path: str | os.PathLike[str] | None = None, *,
+               config_path: str | os.PathLike[str] | None = None,
                run_date: dt.date | None = None,
                timeout: int = CELL_TIMEOUT) -> ReportRun:
     """Run report ``name`` and write ``<report>-<YYYYMMDD>.ipynb`` and ``.html`` in ``out_dir``.
 
     ``name`` is a report name or a :class:`Report` (see :func:`load_report`). ``parameters`` maps declared parameter names to values (strings are coerced to each
-    default's type). ``db_path`` defaults to ``$RECCB_DB``, else ``data/reccb.duckdb``.
+    default's type). ``db_path`` defaults to ``$RECCB_DB``, else ``data/reccb.duckdb``;
+    ``config_path`` (prices, retention policy) to ``$RECCB_CONFIG``, else ``./reccb.toml``.
     Raises ``ReportNotFoundError``, ``ReportParameterError``, ``DatabaseMissingError`` before
     anything runs, and ``ReportExecutionError`` (with ``output_path``) when the notebook fails.
     """
     report = name if isinstance(name, Report) else get_report(name)
     name = report.name
     base = Path.cwd()
-    injected = prepare_parameters(report, parameters, db_path=db_path, base_dir=base)
+    injected = prepare_parameters(report, parameters, db_path=db_path, base_dir=base,
+                                  config_path=config_path)
     if "db_path" in injected:
         check_database(injected["db_path"])
     target = (base / Path(out_dir or DEFAULT_OUT_DIR).expanduser()).resolve()
@@ -490,11 +543,17 @@ def _execute(report: Report, nb_out: Path, parameters: dict[str, Any], cwd: Path
             str(report.path), str(nb_out), parameters=parameters, kernel_name=KERNEL_NAME,
             cwd=str(cwd), progress_bar=False, log_output=False, execution_timeout=timeout,
             kernel_manager_class=_kernel_manager_class(),
+            # jupyter_client interrupts (SIGINT) every kernel it shuts down; ipykernel then logs
+            # "KeyboardInterrupt caught in kernel" at ERROR on our stderr. Cell errors still
+            # reach the notebook, and a kernel that dies is still reported (DeadKernelError).
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except papermill.PapermillExecutionError as exc:
+        first_line = (exc.evalue or "").strip().splitlines()[:1] or [""]
         raise ReportExecutionError(
             f"report {report.name} failed in cell {exc.exec_count}: {exc.ename}: "
-            f"{exc.evalue.strip()}; see {nb_out}", output_path=nb_out,
+            f"{first_line[0]} (the partial notebook with the full error: {nb_out})",
+            output_path=nb_out,
         ) from exc
     except CellTimeoutError as exc:
         raise ReportExecutionError(
@@ -511,6 +570,7 @@ def _execute(report: Report, nb_out: Path, parameters: dict[str, Any], cwd: Path
 def run_all(parameters: Mapping[str, Any] | None = None,
             out_dir: str | os.PathLike[str] | None = None,
             db_path: str | os.PathLike[str] | None = None, *,
+            config_path: str | os.PathLike[str] | None = None,
             names: Iterable[str] | None = None,
             run_date: dt.date | None = None,
             progress: Callable[[str], None] | None = None) -> list[ReportRun]:
@@ -533,15 +593,16 @@ def run_all(parameters: Mapping[str, Any] | None = None,
         r.name: {k: v for k, v in given.items() if r.parameter(k) is not None} for r in reports
     }
     for report in reports:  # fail fast on a bad value before any kernel starts
-        prepared = prepare_parameters(report, per_report[report.name], db_path=db_path)
+        prepared = prepare_parameters(report, per_report[report.name], db_path=db_path,
+                                      config_path=config_path)
         if "db_path" in prepared:
             check_database(prepared["db_path"])
     runs = []
     for report in reports:
         if progress is not None:
             progress(report.name)
-        runs.append(run_report(report.name, per_report[report.name], out_dir, db_path,
-                               run_date=run_date))
+        runs.append(run_report(report, per_report[report.name], out_dir, db_path,
+                               config_path=config_path, run_date=run_date))
     return runs
 
 

@@ -23,6 +23,7 @@ import pytest
 from reccb_analytics import metrics, reports
 from reccb_analytics.db import open_database
 from reccb_analytics.exceptions import (
+    ConfigError,
     DatabaseMissingError,
     ReportNotFoundError,
     ReportParameterError,
@@ -277,6 +278,16 @@ def test_path_parameters_become_absolute(tmp_path: Path,
     assert prepared == {"db_path": str(tmp_path / "env.duckdb")}
 
 
+def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        reports.prepare_parameters(reports.get_report("storage_costs"), {},
+                                   db_path=tmp_path / "x", config_path=tmp_path / "nope.toml")
+    # Reports without a config_path parameter do not care.
+    assert "config_path" not in reports.prepare_parameters(
+        reports.get_report("error_codes"), {}, db_path=tmp_path / "x",
+        config_path=tmp_path / "nope.toml")
+
+
 def test_database_given_twice_differently_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ReportParameterError, match="given twice"):
         reports.prepare_parameters(reports.get_report("error_codes"),
@@ -397,3 +408,189 @@ def test_help_has_examples(command: list[str], tmp_path: Path) -> None:
     done = reccb(*command, "--help", cwd=tmp_path)
     assert done.returncode == 0
     assert "Example" in done.stdout and "reccb " in done.stdout.split("Example", 1)[1]
+
+
+# --------------------------------------------------------------------------- running (kernels)
+
+FAKE_TOKEN = "tok-3f9c2a7e51d84b06a1c9e2f7d3b5a8c4"
+FAKE_SECRET = "sec-b7e1d4c9a2f85e3016c7d9a4b2e8f1c3"
+
+
+def visible_text(html_text: str) -> str:
+    """The text a reader sees: no style, script or tags."""
+    import html as html_lib
+    import re
+
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", html_text, flags=re.S | re.I)
+    body = re.sub(r"<[^>]+>", " ", body)
+    return re.sub(r"\s+", " ", html_lib.unescape(body))
+
+
+def assert_no_code_cells(html_text: str) -> None:
+    assert "hl-ipython3" not in html_text  # nbconvert's class for highlighted code input
+    assert "jp-InputPrompt" not in html_text.split("</style>")[-1]
+    for code in ("open_report_db(", "import ", "con.close()", "db_path ="):
+        assert code not in visible_text(html_text)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_html_has_the_sections_and_no_credential(tmp_path: Path, report_store: Path) -> None:
+    (tmp_path / "prices.toml").write_text('[storage]\nrate = 0.002\ncurrency = "EUR"\n')
+    done = reccb("report", "run", "storage_costs", "--db", str(report_store), "--out", "out",
+                 "-p", "free_minutes", "500", "--config", "prices.toml", cwd=tmp_path,
+                 env={"TWILIO_AUTH_TOKEN": FAKE_TOKEN, "TWILIO_API_SECRET": FAKE_SECRET,
+                      "TWILIO_ACCOUNT_SID": PARENT})
+    assert done.returncode == 0, done.stderr
+    stamp = f"{dt.date.today():%Y%m%d}"
+    html_path = tmp_path / "out" / f"storage_costs-{stamp}.html"
+    assert done.stdout.strip() == f"storage_costs: {html_path}"
+    html_text = html_path.read_text(encoding="utf-8")
+    text = visible_text(html_text)
+    for heading in ("Recording storage costs", "About this data",
+                    "Stored minutes and cost per month", "Split by subaccount", "Recording fees",
+                    "Forecast for next month", "What the retention policy would save",
+                    "Twilio's bill compared with the estimate"):
+        assert heading in text, heading
+    assert_no_code_cells(html_text)
+    assert "EUR " in text and "USD" not in text  # prices from --config
+    notebook_path = tmp_path / "out" / f"storage_costs-{stamp}.ipynb"
+    recorded = nbformat.read(notebook_path, as_version=4).metadata.papermill.parameters
+    assert recorded == {"db_path": str(report_store), "free_minutes": 500.0,
+                        "config_path": str(tmp_path / "prices.toml")}
+    notebook_text = notebook_path.read_text()
+    for output in (html_text, notebook_text, done.stdout, done.stderr):
+        assert FAKE_TOKEN not in output and FAKE_SECRET not in output
+        assert FAKE_TOKEN[4:20] not in output and FAKE_SECRET[4:20] not in output
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_kernel_has_no_credentials_and_outputs_are_scrubbed(
+        tmp_path: Path, report_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report that tries to print credentials gets none, and a secret it reads from a file
+    is redacted from the notebook and the HTML."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell(
+        'db_path = ""  # store\nleak_file = ""  # a file whose text is printed')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Leaky"), params,
+        nbformat.v4.new_code_cell(
+            "import os\n"
+            "print('token:', os.environ.get('TWILIO_AUTH_TOKEN', 'absent'))\n"
+            "print('secret:', os.environ.get('TWILIO_API_SECRET', 'absent'))\n"
+            "print('twilio vars:', sorted(k for k in os.environ if k.startswith('TWILIO')))\n"
+            "print('file:', open(leak_file).read())"),
+    ]
+    nbformat.write(nb, tmp_path / "leaky.ipynb")
+    (tmp_path / "leak.txt").write_text(FAKE_SECRET)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("TWILIO_API_SECRET", FAKE_SECRET)
+    monkeypatch.chdir(tmp_path)
+    run = reports.run_report(reports.load_report(tmp_path / "leaky.ipynb"),
+                             {"leak_file": "leak.txt"}, "out", db_path=report_store)
+    executed = nbformat.read(run.notebook, as_version=4)
+    printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+    assert "token: absent" in printed and "secret: absent" in printed
+    assert "twilio vars: []" in printed
+    assert "file: [redacted]" in printed
+    for path in (run.notebook, run.html):
+        assert FAKE_SECRET not in path.read_text() and FAKE_TOKEN not in path.read_text()
+    assert run.parameters == {"leak_file": str(tmp_path / "leak.txt"),
+                              "db_path": str(report_store)}
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_a_failing_notebook_exits_9_and_keeps_the_evidence(tmp_path: Path,
+                                                           report_store: Path) -> None:
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(report_store.read_bytes())
+    con = duckdb.connect(str(broken))
+    con.execute("DROP TABLE rejects")  # the banner's data_quality() needs it
+    con.close()
+    done = reccb("report", "run", "recording_health", "--db", str(broken), "--out", "out",
+                 cwd=tmp_path)
+    assert done.returncode == 9, done.stderr
+    stamp = f"{dt.date.today():%Y%m%d}"
+    partial = tmp_path / "out" / f"recording_health-{stamp}.ipynb"
+    assert "report recording_health failed in cell" in done.stderr
+    assert str(partial) in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    errors = [o for c in nbformat.read(partial, as_version=4).cells
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "DatabaseError"
+    assert not (tmp_path / "out" / f"recording_health-{stamp}.html").exists()
+
+
+# --------------------------------------------------------------------------- reccb lab
+
+
+def test_lab_launch_sets_the_database_and_copies_templates(tmp_path: Path,
+                                                           report_store: Path) -> None:
+    launch = reports.lab_launch(report_store, root_dir=tmp_path / "work", no_browser=True,
+                                port=8999, ip="127.0.0.1")
+    assert launch.env["RECCB_DB"] == str(report_store)
+    assert launch.argv[:3] == [sys.executable, "-m", "jupyterlab"]
+    assert f"--ServerApp.root_dir={tmp_path / 'work'}" in launch.argv
+    assert {"--no-browser", "--port=8999", "--ip=127.0.0.1"} <= set(launch.argv)
+    assert ("--allow-root" in launch.argv) == (os.geteuid() == 0)
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == [
+        f"{n}.ipynb" for n in REPORT_NAMES]
+    # An analyst's edited copy is never overwritten.
+    (tmp_path / "work" / "retention.ipynb").write_text("{}")
+    reports.lab_launch(report_store, root_dir=tmp_path / "work")
+    assert (tmp_path / "work" / "retention.ipynb").read_text() == "{}"
+    with pytest.raises(DatabaseMissingError):
+        reports.lab_launch(tmp_path / "missing.duckdb")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_lab_starts_and_answers_http(tmp_path: Path, report_store: Path) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reccb_analytics", "lab", "--db", str(report_store),
+         "--dir", str(tmp_path / "work"), "--no-browser", "--port", str(port),
+         "--ip", "127.0.0.1", "--", "--ServerApp.token=test-token-123"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        status: dict[str, object] | None = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/contents",
+                                             headers={"Authorization": "token test-token-123"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    status = json.load(response)
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert status is not None, "JupyterLab did not answer"
+        assert sorted(item["name"] for item in status["content"]) == [
+            f"{n}.ipynb" for n in REPORT_NAMES]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -6,7 +6,7 @@ import click
 
 from .. import reports
 from ..exceptions import ReportParameterError
-from .common import CONTEXT_SETTINGS, db_option
+from .common import CONTEXT_SETTINGS, config_option, db_option
 
 
 @click.group("report", context_settings=CONTEXT_SETTINGS)
@@ -59,12 +59,14 @@ def _parameters(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports",
               show_default=True, help="Folder for the executed .ipynb and .html files.")
 @db_option
+@config_option
 def run(name: str | None, pairs: tuple[tuple[str, str], ...], all_reports: bool,
-        out_dir: str, db_path: str | None) -> None:
+        out_dir: str, db_path: str | None, config_path: str | None) -> None:
     """Run report NAME (or --all) and write NAME-YYYYMMDD.ipynb and .html in --out.
 
     Parameter names and values are checked before anything runs; dates are YYYY-MM-DD,
-    months YYYY-MM. With --all each -p goes to the reports that have that parameter.
+    months YYYY-MM. With --all each -p goes to the reports that have that parameter. Prices
+    and the retention policy come from --config (reccb.toml) unless a -p overrides them.
 
     \b
     Examples:
@@ -79,10 +81,11 @@ def run(name: str | None, pairs: tuple[tuple[str, str], ...], all_reports: bool,
         raise click.UsageError("give a report NAME or --all (see: reccb report list)")
     given = _parameters(pairs)
     if all_reports:
-        runs = reports.run_all(given, out_dir, db_path,
+        runs = reports.run_all(given, out_dir, db_path, config_path=config_path,
                                progress=lambda n: click.echo(f"running {n}...", err=True))
     else:
-        runs = [reports.run_report(name or "", given, out_dir, db_path)]
+        runs = [reports.run_report(name or "", given, out_dir, db_path,
+                                   config_path=config_path)]
     for done in runs:
         click.echo(f"{done.name}: {done.html}")
 
