@@ -302,12 +302,16 @@ def billed_vs_estimate(costs: pd.DataFrame) -> Any:
                           "difference"])
 
 
-def write_csv(frame: pd.DataFrame, out_csv: str | os.PathLike[str], default_name: str) -> HtmlBlock:
-    """Write ``frame`` to ``out_csv`` (``""``: ``default_name`` in the working directory,
-    which is the report's folder when run by ``reccb report run``) and say where it is.
+def write_csv(frame: pd.DataFrame, out_csv: str | os.PathLike[str]) -> HtmlBlock:
+    """Write ``frame`` to ``out_csv`` and say where it is; ``""`` writes nothing.
+
+    ``reccb report run`` always passes a path next to the report; run by hand (JupyterLab,
+    nbval), an empty value keeps the notebook from dropping files into the templates folder.
     """
-    target = Path(out_csv) if str(out_csv) else Path(default_name)
-    target = target.expanduser()
+    if not str(out_csv):
+        return note(f"{len(frame):,} rows; set the out_csv parameter to write them to a CSV "
+                    "file (reccb report run writes one next to the report).")
+    target = Path(out_csv).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(target, index=False)
-    return note(f"{len(frame):,} rows written to {target.name} (next to this report).")
+    return note(f"{len(frame):,} rows written to {target.name}.")
