@@ -152,3 +152,26 @@ def test_rate_limiter_pause_is_shared_and_stop_interrupts() -> None:
     stop.set()
     worker.join(timeout=5)
     assert got == [False]
+
+
+def test_split_page_keeps_each_item_text_exactly() -> None:
+    from reccb_analytics.sync.pages import split_page
+
+    text = ('{"end": 1, "recordings": [ {"sid":"RE1","price":"-0.00250","n":1.50},\n'
+            '{"sid": "RE2", "x": "caf\\u00e9"} ], "next_page_uri": null, "page": 0}')
+    page = split_page(text, "recordings")
+    assert page.meta == {"end": 1, "next_page_uri": None, "page": 0}
+    assert page.items == [({"sid": "RE1", "price": "-0.00250", "n": 1.5}, '{"sid":"RE1","price":"-0.00250","n":1.50}'),
+                          ({"sid": "RE2", "x": "café"}, '{"sid": "RE2", "x": "caf\\u00e9"}')]
+    assert split_page('{"recordings":[],"next_page_uri":"/x"}', "recordings").items == []
+
+
+def test_split_page_reserialises_multiline_items_and_rejects_truncation() -> None:
+    from reccb_analytics.sync.pages import split_page
+
+    page = split_page('{"recordings": [{\n  "sid": "RE1"\n}]}', "recordings")
+    assert page.items == [({"sid": "RE1"}, '{"sid": "RE1"}')]
+    for broken in ('{"recordings": [{"sid": "RE1"}, {"sid": "RE', '{"recordings": []', '', '[1]',
+                   '{"recordings": []} trailing'):
+        with pytest.raises(ValueError):
+            split_page(broken, "recordings")

@@ -165,6 +165,7 @@ class Store:
         self._unsorted: set[tuple[str, int]] = set()
         self.now: float | None = None  # frozen clock for tests; None = real time
         self.free_minutes = STORAGE_FREE_MINUTES  # storage minutes free per month (parent)
+        self._text: dict[str, str] = {}  # rendered JSON per SID (real Twilio's CPU is not ours)
 
     def clock(self) -> int:
         return int(self.now if self.now is not None else time.time())
@@ -243,6 +244,7 @@ class Store:
                 if name == "date_created":
                     raise ValueError("date_created cannot change")
                 setattr(rec, name, value)
+            self._text.pop(sid, None)
             return rec
 
     def delete_recording(self, sid: str, at: int | None = None) -> bool:
@@ -253,6 +255,7 @@ class Store:
                 return False
             now = self.clock() if at is None else at
             rec.status, rec.deleted_at, rec.date_updated = "deleted", now, now
+            self._text.pop(sid, None)
             return True
 
     def visible(self, rec: Recording, include_deleted: bool) -> bool:
@@ -299,6 +302,15 @@ class Store:
             "encryption_details": None,
             "media_url": self.media_base + base,
         }
+
+    def recording_text(self, rec: Recording, offset: int | None = None) -> str:
+        """``recording_json`` as compact JSON text (cached when no offset is forced)."""
+        if offset is not None:
+            return json.dumps(self.recording_json(rec, offset), separators=(",", ":"))
+        text = self._text.get(rec.sid)
+        if text is None:
+            text = self._text[rec.sid] = json.dumps(self.recording_json(rec), separators=(",", ":"))
+        return text
 
     def account_json(self, account: Account) -> dict[str, Any]:
         base = f"{API}/Accounts/{account.sid}"
@@ -987,13 +999,18 @@ class TwilioServer:
                     break
             walk.close()
             offset = faults.utc_offset
-            items = [store.recording_json(r, offset) for _, _, r in picked[:size]]
+            items = [store.recording_text(r, offset) for _, _, r in picked[:size]]
         next_params = None
         if len(picked) > size:
             resume = picked[max(1, size - faults.repeat_items) if faults.repeat_items else size]
             next_params = {"Page": str(page + 1), "PageToken": _encode_token(resume[0], resume[1])}
-        h.send_json(200, self._envelope("recordings", f"{API}/Accounts/{account_sid}/Recordings.json",
-                                        query, size, page, items, next_params))
+        envelope = self._envelope("recordings", f"{API}/Accounts/{account_sid}/Recordings.json",
+                                  query, size, page, [], next_params)
+        envelope["end"] = page * size + len(items) - 1 if items else 0
+        # Splice the cached item texts in: a JSON string value cannot contain this marker.
+        body = json.dumps(envelope, separators=(",", ":")).replace(
+            '"recordings":[]', '"recordings":[' + ",".join(items) + "]", 1)
+        h.send_bytes(200, body.encode(), "application/json; charset=utf-8")
 
     def _find(self, account_sid: str, sid: str, include_deleted: bool) -> Recording | None:
         rec = self.store.recordings.get(sid)
@@ -1014,7 +1031,8 @@ class TwilioServer:
         if rec is None:
             h._error(404, 20404, f"The requested resource {h._entry.path} was not found")
             return
-        h.send_json(200, self.store.recording_json(rec, self.faults.utc_offset))
+        h.send_bytes(200, self.store.recording_text(rec, self.faults.utc_offset).encode(),
+                     "application/json; charset=utf-8")
 
     def _media(self, h: _Handler, method: str, query: dict[str, str], account_sid: str, sid: str,
                ext: str | None) -> None:

@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -93,12 +94,14 @@ class Transport:
                 self.stats[f"{name}:{key}"] += 1
 
     def get_json(self, uri: str, params: dict[str, Any] | None = None, *,
-                 auth: tuple[str, str] | None = None, key: str | None = None) -> Any:
-        """GET ``uri`` and return its parsed JSON.
+                 auth: tuple[str, str] | None = None, key: str | None = None,
+                 parse: Callable[[str], Any] = json.loads) -> Any:
+        """GET ``uri`` and return its body parsed by ``parse`` (default: JSON).
 
         ``uri`` is relative to the API domain: ``2010-04-01/Accounts/...`` or a
         ``next_page_uri`` as the API returned it. ``auth`` replaces the client's own credentials
         for this request (a subaccount's token, in memory only). ``key`` labels the counters.
+        A body ``parse`` rejects with ``ValueError`` (truncated, say) is retried.
         """
         attempt = 0
         retries_left = self.policy.max_attempts
@@ -118,7 +121,7 @@ class Transport:
                 status = response.status_code
                 if 200 <= status < 300:
                     try:
-                        return json.loads(response.text)
+                        return parse(response.text)
                     except ValueError:
                         last = "truncated or invalid JSON body"
                         self._count("bad_body", key)

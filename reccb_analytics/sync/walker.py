@@ -31,6 +31,7 @@ from ..exceptions import TwilioAuthError, TwilioError
 from . import state
 from .accounts import AccountInfo
 from .dates import Window, cut_at, split, subtract, utc_day
+from .pages import Page, split_page
 from .progress import Progress
 from .report import AccountReport
 from .ratelimit import RetryPolicy
@@ -54,7 +55,9 @@ class SyncOptions:
     full: bool = False                # list every day in range, ignoring what is covered
     sweep_days: int = 7               # list covered days again once listed this long ago
     settle_grace: timedelta = timedelta(hours=1)
-    flush_rows: int = 20_000          # load an account's spooled recordings at this many ...
+    batch_rows: int = 2_000           # load an account's spooled recordings once it has this
+                                      # many (loads overlap fetching) ...
+    flush_rows: int = 50_000          # ... and always at this many ...
     flush_seconds: float = 5.0        # ... or this often, so a kill loses little work
     usage: bool = True                # also fetch Usage Records
 
@@ -121,7 +124,9 @@ class Engine:
         self.run_id = run_id
         self.load = load
         self.stop = transport.stop
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=options.workers * 4)
+        # Bounded, so a writer that cannot keep up slows the workers instead of filling the
+        # disk; each event is one spooled window (about 750 recordings) or less.
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=options.workers * 32)
         self.runs = {p.account.sid: _AccountRun(p) for p in plans}
         self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="reccb-sync")
 
@@ -131,11 +136,11 @@ class Engine:
             self._submit_initial()
             while not all(r.done for r in self.runs.values()):
                 try:
-                    event = self.events.get(timeout=0.25)
+                    self._handle(self.events.get(timeout=0.25))
+                    while True:  # take in everything that is ready: it is only bookkeeping
+                        self._handle(self.events.get_nowait())
                 except queue.Empty:
-                    event = None
-                if event is not None:
-                    self._handle(event)
+                    pass
                 self._flush_due()
                 for run in self.runs.values():
                     self._maybe_finish(run)
@@ -226,6 +231,11 @@ class Engine:
             if run.buffer and (run.buffered_rows >= self.options.flush_rows
                                or now - run.buffer_since >= self.options.flush_seconds):
                 self._flush(run)
+        # Load the biggest batch now rather than later, so loading overlaps fetching. While it
+        # loads, the next batches grow: a slow writer ends up loading fewer, larger files.
+        run = max(self.runs.values(), key=lambda r: r.buffered_rows)
+        if run.buffered_rows >= self.options.batch_rows:
+            self._flush(run)
 
     def _flush(self, run: _AccountRun) -> None:
         """Load the account's spooled recordings, then record the windows they cover."""
@@ -315,16 +325,18 @@ class Engine:
             except queue.Full:
                 continue
 
-    def _get(self, run: _AccountRun, uri: str, params: dict[str, Any] | None) -> Any:
+    def _get(self, run: _AccountRun, uri: str, params: dict[str, Any] | None,
+             parse: Callable[[str], Any] = json.loads) -> Any:
         """GET as the parent; if a subaccount refuses that, once more with its own token."""
+        auth = run.auth  # what this request uses, whatever other workers switch to meanwhile
         try:
-            return self.transport.get_json(uri, params, auth=run.auth, key=run.sid)
+            return self.transport.get_json(uri, params, auth=auth, key=run.sid, parse=parse)
         except AuthRefused:
             account = run.plan.account
-            if run.auth is not None or not account.is_subaccount or not account.auth_token:
+            if auth is not None or not account.is_subaccount or not account.auth_token:
                 raise
             run.auth = (account.sid, account.auth_token)
-            return self.transport.get_json(uri, params, auth=run.auth, key=run.sid)
+            return self.transport.get_json(uri, params, auth=run.auth, key=run.sid, parse=parse)
 
     def _list_window(self, run: _AccountRun, window: Window) -> None:
         listed_at = now_utc()
@@ -340,20 +352,19 @@ class Engine:
         open_set = run.plan.open_set
         with open(path, "w", encoding="utf-8") as out:
             while True:
-                page = self._get(run, uri, params)
+                page = self._get(run, uri, params, parse=_recordings_page)
                 pages += 1
-                items = page.get("recordings") or []
-                next_uri = page.get("next_page_uri")
+                next_uri = page.meta.get("next_page_uri")
                 if pages == 1 and next_uri and window.days > 1:
                     # More than a page: list smaller windows in parallel instead.
-                    days = [d for d in (utc_day(i.get("date_created") or "") for i in items) if d]
-                    children = split(window, len(items), days, self.options.page_size,
+                    days = [d for d in (utc_day(o.get("date_created") or "") for o, _ in page.items) if d]
+                    children = split(window, len(page.items), days, self.options.page_size,
                                      max_parts=2 * self.options.workers)
                     out.close()
                     path.unlink(missing_ok=True)
                     self._emit(("split", run.sid, window, children))
                     return
-                for item in items:
+                for item, text in page.items:
                     sid = item.get("sid")
                     if sid in seen:
                         repeated += 1  # the API repeated it across pages: keep one copy
@@ -361,7 +372,7 @@ class Engine:
                     seen.add(sid)
                     if sid in open_set:
                         run.seen_open.add(sid)
-                    out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                    out.write(text)  # exactly as the API returned it
                     out.write("\n")
                 if not next_uri:
                     break
@@ -378,12 +389,12 @@ class Engine:
         with open(path, "w", encoding="utf-8") as out:
             for sid in sids:
                 try:
-                    obj = self._get(run, f"{API}/Accounts/{run.sid}/Recordings/{sid}.json",
-                                    {"IncludeSoftDeleted": "true"})
+                    text = self._get(run, f"{API}/Accounts/{run.sid}/Recordings/{sid}.json",
+                                     {"IncludeSoftDeleted": "true"}, parse=_one_line_object)
                 except NotFound:
                     gone.append(sid)
                     continue
-                out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+                out.write(text)
                 out.write("\n")
                 rows += 1
         self._emit(("refetched", run.sid, path, rows, gone))
@@ -405,6 +416,19 @@ class Engine:
             self._emit(("usage", run.sid, [], str(exc)))
             return
         self._emit(("usage", run.sid, records, None))
+
+
+def _recordings_page(text: str) -> Page:
+    return split_page(text, "recordings")
+
+
+def _one_line_object(text: str) -> str:
+    """A fetched object's text as one NDJSON line (ValueError if it is not a complete object)."""
+    obj = json.loads(text)
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    text = text.strip()
+    return text if "\n" not in text and "\r" not in text else json.dumps(obj, ensure_ascii=False)
 
 
 def plan_account(con: duckdb.DuckDBPyConnection, account: AccountInfo, since: date | None,
