@@ -54,7 +54,7 @@ def child_env(info: dict) -> dict[str, str]:
 def run_phase(phase: str, info: dict, db: Path, workers: int) -> dict:
     done = subprocess.run([sys.executable, __file__, "--phase", phase, "--db", str(db),
                            "--workers", str(workers)],
-                          cwd=ROOT, env=child_env(info), capture_output=True, text=True)
+                          cwd=ROOT, env=child_env(info), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"phase {phase} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -71,7 +71,7 @@ def phase_sdk() -> dict:
     for sid in sids:
         for rec in client.api.v2010.accounts(sid).recordings.stream(page_size=1000):
             # Touch every property, as a real consumer would.
-            (rec.sid, rec.account_sid, rec.call_sid, rec.conference_sid, rec.status, rec.source,
+            _ = (rec.sid, rec.account_sid, rec.call_sid, rec.conference_sid, rec.status, rec.source,
              rec.channels, rec.duration, rec.price, rec.price_unit, rec.date_created,
              rec.date_updated, rec.start_time, rec.error_code, rec.media_url, rec.uri,
              rec.encryption_details, rec.subresource_uris, rec.api_version)
@@ -80,7 +80,7 @@ def phase_sdk() -> dict:
 
 
 def phase_sync(db: str, workers: int) -> dict:
-    import reccb_analytics.ingest as ingest
+    from reccb_analytics import ingest
     from reccb_analytics.db import open_database
     from reccb_analytics.sync import SyncOptions, sync
 

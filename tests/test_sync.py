@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,7 +32,7 @@ def options(**changes: object) -> SyncOptions:
 
 
 def instant(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def stored(con) -> dict[str, tuple]:
@@ -102,7 +102,7 @@ def test_resync_with_nothing_new_lists_only_unsettled_days(twilio_server: Twilio
 
     # Only days listed before they ended are listed again (today, and yesterday during the
     # first hour of today): single-day windows.
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     days = {r.query.get("DateCreated") for r in twilio_server.requests_to("/Recordings.json")}
     assert today.isoformat() in days
     assert days <= {today.isoformat(), (today - timedelta(days=1)).isoformat()}
@@ -221,8 +221,8 @@ def test_offset_dates_are_stored_as_the_right_instant(twilio_server: TwilioServe
     sync(con, environ=twilio_server.env(family.parent), options=options())
 
     row = stored(con)[rec.sid]
-    assert row[9] == datetime(2026, 2, 14, 23, 30, tzinfo=timezone.utc)
-    assert row[10] == datetime(2026, 2, 14, 23, 30, 10, tzinfo=timezone.utc)
+    assert row[9] == datetime(2026, 2, 14, 23, 30, tzinfo=UTC)
+    assert row[10] == datetime(2026, 2, 14, 23, 30, 10, tzinfo=UTC)
     assert json.loads(row[16])["date_created"].endswith("+0100")
     assert_store_equals_server(con, twilio_server, offset=60)
 

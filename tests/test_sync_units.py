@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -33,8 +34,8 @@ def day(n: int) -> date:
 
 def test_rfc2822_offset_is_honoured() -> None:
     # The SDK would give 22:23 UTC here (it drops the offset); the instant is 21:23 UTC.
-    assert parse_rfc2822("Mon, 14 Feb 2022 22:23:00 +0100") == datetime(2022, 2, 14, 21, 23, tzinfo=timezone.utc)
-    assert parse_rfc2822("Fri, 14 Oct 2016 21:56:34 +0000") == datetime(2016, 10, 14, 21, 56, 34, tzinfo=timezone.utc)
+    assert parse_rfc2822("Mon, 14 Feb 2022 22:23:00 +0100") == datetime(2022, 2, 14, 21, 23, tzinfo=UTC)
+    assert parse_rfc2822("Fri, 14 Oct 2016 21:56:34 +0000") == datetime(2016, 10, 14, 21, 56, 34, tzinfo=UTC)
 
 
 def test_subtract_leaves_the_uncovered_days() -> None:
@@ -59,7 +60,7 @@ def test_cut_at_separates_the_unsettled_days() -> None:
 
 def test_settled_means_listed_after_the_last_day_ended_plus_grace() -> None:
     grace = timedelta(hours=1)
-    end = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # the end of day(0)
+    end = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # the end of day(0)
     assert not is_settled(day(0), end, grace)
     assert not is_settled(day(0), end + timedelta(minutes=59), grace)
     assert is_settled(day(0), end + timedelta(hours=1), grace)
@@ -75,7 +76,7 @@ def test_split_of_a_newest_first_page() -> None:
     assert parts[-2:] == [Window(day(90), day(94)), Window(day(95), day(99))]
     assert len(parts) == 10 and parts[0].first == day(0)
     assert [p.days for p in parts[:8]] == [12, 12, 11, 11, 11, 11, 11, 11]
-    assert all(a.last + timedelta(days=1) == b.first for a, b in zip(parts, parts[1:]))
+    assert all(a.last + timedelta(days=1) == b.first for a, b in itertools.pairwise(parts))
 
 
 def test_split_always_makes_progress() -> None:
@@ -126,7 +127,7 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("0.5") == 0.5
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
-    later = (datetime.now(timezone.utc) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert 25 <= parse_retry_after(later) <= 30  # type: ignore[operator]
 
 

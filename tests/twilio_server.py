@@ -52,9 +52,9 @@ import threading
 import time
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 API = "/2010-04-01"
@@ -500,7 +500,7 @@ def populate(store: Store, *, subaccounts: int = 2, recordings: int = 200, days:
             account = accounts[next(j for j, c in enumerate(cumulative) if pick < c or j == len(accounts) - 1)]
             ts = start_ts + (i * span) // max(1, recordings) + rng.randrange(0, max(1, span // max(1, recordings)))
             ts = min(ts, end_ts)
-            sid = "RE%032x" % rng.getrandbits(128)
+            sid = f"RE{rng.getrandbits(128):032x}"
             source = SOURCES[rng.randrange(len(SOURCES))]
             duration = rng.randint(1, 900)
             if i >= recordings - in_progress:
@@ -653,7 +653,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep stderr quiet
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     # entry points
@@ -825,7 +825,7 @@ class TwilioServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> TwilioServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import email.utils
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 
 def parse_rfc2822(text: str) -> datetime:
     """An RFC 2822 date as an aware UTC datetime, honouring its offset (the SDK drops it)."""
-    return email.utils.parsedate_to_datetime(text).astimezone(timezone.utc)
+    return email.utils.parsedate_to_datetime(text).astimezone(UTC)
 
 
 def utc_day(text: str) -> date | None:
@@ -34,7 +34,7 @@ def utc_day(text: str) -> date | None:
 
 
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 @dataclass(frozen=True, order=True)

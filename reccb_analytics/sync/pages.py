@@ -19,7 +19,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 class Page:
     """A parsed list page: ``meta`` (every key but the items) and ``items`` as (object, text)."""
 
-    __slots__ = ("meta", "items")
+    __slots__ = ("items", "meta")
 
     def __init__(self, meta: dict[str, Any], items: list[tuple[dict[str, Any], str]]) -> None:
         self.meta = meta
@@ -52,7 +52,7 @@ def split_page(text: str, key: str) -> Page:
         while True:
             name, i = _DECODER.raw_decode(text, i)
             if not isinstance(name, str):
-                raise ValueError("object key is not a string")
+                raise ValueError("object key is not a string")  # noqa: TRY004 - means "bad body"
             i = _skip(text, _expect(text, _skip(text, i), ":"))
             if name == key and i < len(text) and text[i] == "[":
                 i = _items(text, _skip(text, i + 1), items)

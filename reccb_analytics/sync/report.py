@@ -36,8 +36,8 @@ class AccountReport:
         """One line for logs."""
         if self.error:
             return f"{self.label}: FAILED: {self.error}"
-        parts = [f"{self.listed:,} recordings listed in {self.windows} windows "
-                 f"({self.days_planned:,} days)",
+        parts = [(f"{self.listed:,} recordings listed in {self.windows} windows "
+                  f"({self.days_planned:,} days)"),
                  f"{self.loaded:,} new or changed, {self.unchanged:,} unchanged"]
         if self.rejected:
             parts.append(f"{self.rejected:,} rejected")

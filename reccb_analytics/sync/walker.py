@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import queue
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +32,8 @@ from .accounts import AccountInfo
 from .dates import Window, cut_at, split, subtract, utc_day
 from .pages import Page, split_page
 from .progress import Progress
-from .report import AccountReport
 from .ratelimit import RetryPolicy
+from .report import AccountReport
 from .spool import Spool
 from .transport import Aborted, AuthRefused, NotFound, Transport, now_utc
 
@@ -50,7 +49,7 @@ class SyncOptions:
     workers: int = 8                  # concurrent requests across all accounts and windows
     max_rps: float = 100.0            # shared request rate ceiling
     page_size: int = 1000             # never above 1000 (the API's maximum)
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0             # seconds per HTTP request
     full: bool = False                # list every day in range, ignoring what is covered
     sweep_days: int = 7               # list covered days again once listed this long ago
@@ -294,13 +293,13 @@ class Engine:
                     self._handle(event)
         except queue.Empty:
             pass
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - best effort: the error being raised matters more
             return
         for run in self.runs.values():
             if run.buffer:
                 try:
                     self._flush(run)
-                except BaseException:
+                except BaseException:  # noqa: BLE001 - as above
                     return
 
     # ------------------------------------------------------------------ workers
@@ -314,7 +313,7 @@ class Engine:
             fn(run, *args)
         except Aborted:
             pass
-        except BaseException as exc:  # handed to the writer, which stops the sync
+        except BaseException as exc:  # noqa: BLE001 - handed to the writer, which stops the sync
             self._emit(("error", run.sid, exc))
 
     def _emit(self, event: tuple[Any, ...]) -> None:
@@ -340,11 +339,12 @@ class Engine:
 
     def _list_window(self, run: _AccountRun, window: Window) -> None:
         listed_at = now_utc()
+        params: dict[str, Any] | None
         if window.days == 1:
-            params: dict[str, Any] = {"DateCreated": window.first.isoformat()}
+            params = {"DateCreated": window.first.isoformat()}
         else:
             params = {"DateCreated>": window.first.isoformat(), "DateCreated<": window.last.isoformat()}
-        params.update(IncludeSoftDeleted="true", PageSize=self.options.page_size)
+        params.update(IncludeSoftDeleted="true", PageSize=self.options.page_size)  # ≤ 1000, always
         uri = f"{API}/Accounts/{run.sid}/Recordings.json"
         path = self.spool.new_path(run.sid)
         seen: set[str] = set()
@@ -426,7 +426,7 @@ def _one_line_object(text: str) -> str:
     """A fetched object's text as one NDJSON line (ValueError if it is not a complete object)."""
     obj = json.loads(text)
     if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
+        raise ValueError("not a JSON object")  # noqa: TRY004 - means "bad body": retried
     text = text.strip()
     return text if "\n" not in text and "\r" not in text else json.dumps(obj, ensure_ascii=False)
 
