@@ -10,10 +10,9 @@ pyplot, so no global figure state is involved.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
-
-import io
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -182,7 +181,7 @@ def _short(text: Any, width: int = 55) -> str:
 
 
 def error_codes_chart(breakdown: pd.DataFrame, top: int = 10) -> Chart:
-    """Horizontal bars: recordings per error code (from ``error_breakdown``), most frequent first."""
+    """Horizontal bars: recordings per error code (``error_breakdown``), most frequent first."""
     fig, ax = _figure(height=max(2.5, 0.45 * min(top, max(len(breakdown), 1)) + 1.2))
     ax.set_title("Recordings by error code")
     ax.grid(axis="y", alpha=0)

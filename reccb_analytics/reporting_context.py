@@ -29,7 +29,7 @@ from .db import open_database
 
 #: Column-name endings and the way their values are shown.
 _PERCENT_COLUMNS = ("_rate", "share", "coverage", "_pct")
-_MONEY_COLUMNS = ("cost", "fees", "saving", "savings", "price", "estimate", "billed")
+_MONEY_COLUMNS = ("cost", "fees", "saving", "price", "estimate", "billed", "difference")
 
 
 def open_report_db(db_path: str | os.PathLike[str] = "") -> duckdb.DuckDBPyConnection:
@@ -76,11 +76,11 @@ class RetentionPolicy:
         return summary_block(self.facts()).markup
 
     def facts(self) -> list[tuple[str, str]]:
-        copy = ("a verified archived copy exists" if self.require_archive
+        copy = ("that have a verified archived copy" if self.require_archive
                 else "even without an archived copy")
         return [
             ("Archive", f"recordings at least {self.archive_after_days} days old"),
-            ("Delete", f"recordings at least {self.delete_after_days} days old, when {copy}"),
+            ("Delete", f"recordings at least {self.delete_after_days} days old, {copy}"),
             ("Legal hold", self.legal_hold.name if self.legal_hold else "none"),
         ]
 
@@ -160,12 +160,38 @@ def summary_block(facts: list[tuple[str, str]], title: str | None = None) -> Htm
     return HtmlBlock(markup, text)
 
 
+def _as_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _outside_data(row: pd.Series, first: dt.date | None, last: dt.date | None) -> str | None:
+    """A warning when the report's days reach beyond the days the data covers."""
+    data_start, data_end = row.get("data_start"), row.get("data_end")
+    if data_start is None or pd.isna(data_start) or data_end is None or pd.isna(data_end):
+        return "the store holds no dated recordings"
+    begins = pd.Timestamp(data_start).tz_convert("UTC").date()
+    ends = pd.Timestamp(data_end).tz_convert("UTC").date()
+    problems = []
+    if first is not None and first < begins:
+        problems.append(f"the data starts on {begins}")
+    if last is not None and last > ends:
+        problems.append(f"the data ends on {ends}")
+    if not problems:
+        return None
+    return "; ".join(problems) + ": days outside the data show no recordings"
+
+
 def banner(quality: pd.DataFrame, *, start: Any = None, end: Any = None,
            tz: str | None = None, period: str | None = None) -> HtmlBlock:
     """The data-quality banner every report opens with, from ``data_quality(con)``.
 
     Shows the period the data covers, when it was last ingested, how many records were set
-    aside as rejects, and the callback coverage; plus the period this report asked for.
+    aside as rejects, and the callback coverage; plus the period this report asked for
+    (``start`` inclusive, ``end`` exclusive, as in the metrics; or a free-text ``period``),
+    with a warning when that period reaches beyond the data.
     """
     row = quality.iloc[0] if len(quality) else pd.Series(dtype=object)
     facts = [
@@ -183,12 +209,15 @@ def banner(quality: pd.DataFrame, *, start: Any = None, end: Any = None,
                   "no recordings" if coverage is None or pd.isna(coverage)
                   else f"{float(coverage):.1%} of recordings have a final status callback "
                        "(Trunking, which sends none, left out)"))
+    first, stop = _as_date(start), _as_date(end)
+    last = stop - dt.timedelta(days=1) if stop is not None else None
     if period is None and (start is not None or end is not None):
-        period = f"{start} to {end}" if end is not None else f"from {start}"
-        if tz:
-            period += f" ({tz})"
+        period = f"{start} to {last or end}" + (f" ({tz})" if tz else "")
     if period:
         facts.insert(0, ("This report", period))
+    warning = _outside_data(row, first, last) if (first or last) else None
+    if warning:
+        facts.insert(1, ("Note", warning))
     return summary_block(facts, "About this data")
 
 
@@ -284,7 +313,7 @@ def report_as_of(as_of: str, end_month: str | None = None) -> dt.date:
     """
     if as_of:
         return dt.date.fromisoformat(as_of)
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     if end_month:
         first = dt.date.fromisoformat(f"{end_month}-01")
         last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)

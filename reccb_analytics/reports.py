@@ -8,7 +8,8 @@ comment; :func:`list_reports` reads them with ``papermill.inspect_notebook``.
 
 * parameter names are checked against the notebook (papermill itself only warns about a
   misspelled name) and each value is coerced to the type of its default; format hints in the
-  help text are enforced: ``YYYY-MM-DD``, ``YYYY-MM``, a choice list ``(a|b|c)``, an IANA time zone (``tz``);
+  help text are enforced: ``YYYY-MM-DD``, ``YYYY-MM``, a choice list ``(a|b|c)``, and ``tz``
+  must be an IANA time zone;
 * path parameters (names ending in ``_path``, ``_file``, ``_csv`` or ``_dir``) are made absolute
   against the caller's working directory, because the kernel runs in the output folder;
 * the database must exist and hold data (``DatabaseMissingError`` otherwise) before a kernel is
@@ -18,8 +19,9 @@ comment; :func:`list_reports` reads them with ``papermill.inspect_notebook``.
   print what it never had; outputs are also scrubbed of such values afterwards;
 * outputs are ``<out_dir>/<report>-<YYYYMMDD>.ipynb`` and ``.html`` (no code, no prompts).
 
-papermill, nbconvert and jupyter_client are imported inside functions so that the metrics
-library imports quickly and without the notebook stack.
+How a notebook executes (kernel, environment, secrets scrub, HTML) is in
+:mod:`reccb_analytics.report_runtime`; papermill, nbconvert and jupyter_client are imported
+inside functions so that the metrics library imports quickly and without the notebook stack.
 """
 
 from __future__ import annotations
@@ -39,25 +41,32 @@ from .config import resolve_db_path
 from .exceptions import (
     ConfigError,
     DatabaseMissingError,
-    ReportExecutionError,
     ReportNotFoundError,
     ReportParameterError,
 )
+from .report_runtime import (
+    SECRET_NAME,
+    execute,
+    export_html,
+    kernel_environment,
+    redact,
+    scrub_file,
+    secret_values,
+)
 
-KERNEL_NAME = "python3"
+__all__ = [
+    "CELL_TIMEOUT", "DEFAULT_OUT_DIR", "LabLaunch", "Report", "ReportParameter", "ReportRun",
+    "check_database", "export_html", "get_report", "is_path_parameter", "kernel_environment",
+    "lab_launch", "list_reports", "load_report", "notebook_path", "notebooks_dir", "open_lab",
+    "output_stem", "prepare_parameters", "redact", "report_names", "report_parameters",
+    "run_all", "run_report", "secret_values",
+]
+
 DEFAULT_OUT_DIR = Path("reports")
 #: Seconds one cell may run before the report is declared failed.
 CELL_TIMEOUT = 600
 
 _PATH_SUFFIXES = ("_path", "_file", "_csv", "_dir")
-# Names whose values are treated as secrets: removed from the kernel's environment and
-# redacted from outputs. TWILIO_* is also removed from the kernel (reports never call Twilio)
-# but not redacted, because account SIDs legitimately appear in reports.
-_SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSW|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_KEY|SESSION_KEY|AUTH",
-    re.IGNORECASE,
-)
-_MIN_REDACT_LEN = 6
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
@@ -281,7 +290,7 @@ def prepare_parameters(report: Report, given: Mapping[str, Any] | None,
             f"report {report.name} has no parameter {', '.join(map(repr, unknown))}; "
             f"valid parameters: {', '.join(valid) or '(none)'} (see: reccb report list)"
         )
-    secrets = {v: n for n, v in os.environ.items() if _SECRET_NAME.search(n) and len(v) >= 4}
+    secrets = {v: n for n, v in os.environ.items() if SECRET_NAME.search(n) and len(v) >= 4}
     result: dict[str, Any] = {}
     for name, value in given.items():
         param = valid[name]
@@ -353,145 +362,12 @@ def check_database(path: str | os.PathLike[str]) -> Path:
     return db
 
 
-# --------------------------------------------------------------------------- secrets
-
-
-def _secret_names(environ: Mapping[str, str]) -> list[str]:
-    return [name for name in environ if _SECRET_NAME.search(name)]
-
-
-def kernel_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a report kernel starts with: the caller's, minus anything secret.
-
-    Reports read DuckDB only; they never need Twilio or other credentials, so a value that is
-    not in the kernel cannot be printed into a report by mistake.
-    """
-    env = dict(os.environ if environ is None else environ)
-    for name in list(env):
-        if name.upper().startswith("TWILIO_") or _SECRET_NAME.search(name):
-            del env[name]
-    return env
-
-
-def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Values of credential-like environment variables long enough to redact safely."""
-    env = os.environ if environ is None else environ
-    values = {env[n] for n in _secret_names(env) if len(env[n]) >= _MIN_REDACT_LEN}
-    return sorted(values, key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret in ``text`` by ``[redacted]``."""
-    for value in secrets:
-        text = text.replace(value, "[redacted]")
-    return text
-
-
-def _scrub_file(path: Path, secrets: list[str]) -> None:
-    if not secrets or not path.exists():
-        return
-    text = path.read_text(encoding="utf-8")
-    cleaned = redact(text, secrets)
-    if cleaned != text:
-        path.write_text(cleaned, encoding="utf-8")
-
-
-@lru_cache(maxsize=1)
-def _kernel_manager_class() -> type:
-    """An AsyncKernelManager that always runs this interpreter's ipykernel, without secrets.
-
-    ``kernel_dirs=[]`` makes "python3" resolve to ipykernel's built-in spec for
-    ``sys.executable``, so a stray user-level python3 kernelspec pointing at another
-    interpreter (papermill#251, #856) cannot hijack report runs, and nothing has to be
-    installed into the venv for a fresh install to work.
-    """
-    import zmq
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        @default("transport_encryption")
-        def _report_transport_encryption(self) -> str:
-            # Encrypt kernel traffic when libzmq can (it also silences ipykernel's warning).
-            return "auto" if zmq.has("curve") else "disabled"
-
-        @default("kernel_spec_manager")
-        def _report_kernel_spec_manager(self) -> KernelSpecManager:
-            return KernelSpecManager(kernel_dirs=[], ensure_native_kernel=True)
-
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-            kw["env"] = kernel_environment(kw.get("env"))
-            await super().start_kernel(**kw)
-
-    return ReportKernelManager
-
-
 # --------------------------------------------------------------------------- running
 
 
 def output_stem(name: str, run_date: dt.date | None = None) -> str:
     """``<report>-<YYYYMMDD>``: the file name (without suffix) of a run's outputs."""
     return f"{name}-{(run_date or dt.date.today()):%Y%m%d}"
-
-
-def export_html(notebook: str | os.PathLike[str], html: str | os.PathLike[str],
-                title: str | None = None) -> Path:
-    """Write an HTML copy of an executed notebook without code cells or prompts."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    # What finance opens: headings, text, tables and charts; no code and no In/Out prompts.
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    _quiet_alt_warning(exporter.log)
-    name = title or Path(notebook).stem
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
-    body = _with_alt_text(body, nb)
-    target = Path(html)
-    target.write_text(body, encoding="utf-8")
-    return target
-
-
-_NO_ALT = 'alt="No description has been provided for this image"'
-
-
-class _AltWarningFilter:
-    """Drops nbconvert's "Alternative text is missing" warning: :func:`_with_alt_text` adds it."""
-
-    def filter(self, record: Any) -> bool:
-        return not str(record.msg).startswith("Alternative text is missing")
-
-
-def _quiet_alt_warning(log: Any) -> None:
-    if not any(isinstance(f, _AltWarningFilter) for f in getattr(log, "filters", [])):
-        log.addFilter(_AltWarningFilter())
-
-
-def _with_alt_text(body: str, nb: Any) -> str:
-    """Give each chart image its title as alt text (nbconvert's lab template has none).
-
-    Images appear in the HTML in output order; each chart's text/plain is "Chart: <title>".
-    """
-    import html
-
-    titles = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "image/png" in data:
-                text = str(data.get("text/plain", ""))
-                titles.append(text.removeprefix("Chart: ") if text.startswith("Chart: ")
-                              else "Chart")
-    parts = body.split(_NO_ALT)
-    if len(parts) - 1 != len(titles):
-        return body  # not the layout we expect: keep nbconvert's generic text
-    out = [parts[0]]
-    for title, rest in zip(titles, parts[1:], strict=True):
-        out.append(f'alt="{html.escape(title, quote=True)}"')
-        out.append(rest)
-    return "".join(out)
 
 
 def run_report(name: str | Report, parameters: Mapping[str, Any] | None = None,
@@ -502,8 +378,9 @@ def run_report(name: str | Report, parameters: Mapping[str, Any] | None = None,
                timeout: int = CELL_TIMEOUT) -> ReportRun:
     """Run report ``name`` and write ``<report>-<YYYYMMDD>.ipynb`` and ``.html`` in ``out_dir``.
 
-    ``name`` is a report name or a :class:`Report` (see :func:`load_report`). ``parameters`` maps declared parameter names to values (strings are coerced to each
-    default's type). ``db_path`` defaults to ``$RECCB_DB``, else ``data/reccb.duckdb``;
+    ``name`` is a report name or a :class:`Report` (see :func:`load_report`). ``parameters``
+    maps declared parameter names to values (strings are coerced to each default's type).
+    ``db_path`` defaults to ``$RECCB_DB``, else ``data/reccb.duckdb``;
     ``config_path`` (prices, retention policy) to ``$RECCB_CONFIG``, else ``./reccb.toml``.
     Raises ``ReportNotFoundError``, ``ReportParameterError``, ``DatabaseMissingError`` before
     anything runs, and ``ReportExecutionError`` (with ``output_path``) when the notebook fails.
@@ -524,47 +401,12 @@ def run_report(name: str | Report, parameters: Mapping[str, Any] | None = None,
     target.mkdir(parents=True, exist_ok=True)
     # A failed rerun must not leave an earlier, successful HTML looking current.
     html_out.unlink(missing_ok=True)
-    _execute(report, nb_out, injected, target, timeout)
+    execute(report.path, report.name, nb_out, injected, target, timeout)
     secrets = secret_values()
-    _scrub_file(nb_out, secrets)
+    scrub_file(nb_out, secrets)
     export_html(nb_out, html_out, title=f"{report.title} ({stem})")
-    _scrub_file(html_out, secrets)
+    scrub_file(html_out, secrets)
     return ReportRun(name=name, notebook=nb_out, html=html_out, parameters=injected)
-
-
-def _execute(report: Report, nb_out: Path, parameters: dict[str, Any], cwd: Path,
-             timeout: int) -> None:
-    import papermill
-    from jupyter_client.kernelspec import NoSuchKernel
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    try:
-        papermill.execute_notebook(
-            str(report.path), str(nb_out), parameters=parameters, kernel_name=KERNEL_NAME,
-            cwd=str(cwd), progress_bar=False, log_output=False, execution_timeout=timeout,
-            kernel_manager_class=_kernel_manager_class(),
-            # jupyter_client interrupts (SIGINT) every kernel it shuts down; ipykernel then logs
-            # "KeyboardInterrupt caught in kernel" at ERROR on our stderr. Cell errors still
-            # reach the notebook, and a kernel that dies is still reported (DeadKernelError).
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-    except papermill.PapermillExecutionError as exc:
-        first_line = (exc.evalue or "").strip().splitlines()[:1] or [""]
-        raise ReportExecutionError(
-            f"report {report.name} failed in cell {exc.exec_count}: {exc.ename}: "
-            f"{first_line[0]} (the partial notebook with the full error: {nb_out})",
-            output_path=nb_out,
-        ) from exc
-    except CellTimeoutError as exc:
-        raise ReportExecutionError(
-            f"report {report.name}: a cell ran longer than {timeout}s; see {nb_out}",
-            output_path=nb_out,
-        ) from exc
-    except (DeadKernelError, NoSuchKernel) as exc:
-        raise ReportExecutionError(
-            f"report {report.name}: the Python kernel could not run ({exc}); is ipykernel "
-            f"installed in this environment? see {nb_out}", output_path=nb_out,
-        ) from exc
 
 
 def run_all(parameters: Mapping[str, Any] | None = None,
@@ -619,8 +461,9 @@ class LabLaunch:
     db_path: Path | None
 
 
-def lab_launch(db_path: str | os.PathLike[str] | None = None, *, root_dir: str | os.PathLike[str] | None = None,
-               no_browser: bool = False, port: int | None = None, ip: str | None = None,
+def lab_launch(db_path: str | os.PathLike[str] | None = None, *,
+               root_dir: str | os.PathLike[str] | None = None, no_browser: bool = False,
+               port: int | None = None, ip: str | None = None,
                extra_args: Iterable[str] = ()) -> LabLaunch:
     """Build the JupyterLab command for exploring the reports against a database.
 

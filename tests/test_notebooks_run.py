@@ -126,7 +126,8 @@ def test_runs_with_other_parameters(name: str, store: Path, tmp_path: Path,
 def _html_cells(html_path: Path) -> list[str]:
     """The data cells of the report's tables (pandas Styler ids start with T_), in order."""
     return [visible_text(c).strip()
-            for c in re.findall(r'<td [^>]*id="T_[^>]*>(.*?)</td>', html_path.read_text(), flags=re.S)]
+            for c in re.findall(r'<td [^>]*id="T_[^>]*>(.*?)</td>', html_path.read_text(),
+                                flags=re.S)]
 
 
 def test_health_figures_match_the_api(store: Path, tmp_path: Path) -> None:

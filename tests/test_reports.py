@@ -51,7 +51,7 @@ def build_report_store(path: Path, *, seed: int = 7) -> Path:
     """
     rng = random.Random(seed)
     con = open_database(path)
-    now = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)
     recordings, deliveries = [], []
     number = 0
     day = dt.date(2025, 11, 1)
@@ -59,7 +59,7 @@ def build_report_store(path: Path, *, seed: int = 7) -> Path:
         for _ in range(rng.choice([0, 0, 1, 1, 2])):
             number += 1
             start = dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60)),
-                                        tzinfo=dt.timezone.utc)
+                                        tzinfo=dt.UTC)
             duration = rng.randrange(5, 900)
             source = SOURCES[number % len(SOURCES)]
             account = [PARENT, *SUBACCOUNTS][number % 3]
@@ -106,10 +106,10 @@ def build_report_store(path: Path, *, seed: int = 7) -> Path:
         day += dt.timedelta(days=1)
     # A recording seen only in callbacks.
     deliveries.append({
-        "delivery_id": "only-cb", "received_at": dt.datetime(2026, 3, 3, 12, 0, 5, tzinfo=dt.timezone.utc),
+        "delivery_id": "only-cb", "received_at": dt.datetime(2026, 3, 3, 12, 0, 5, tzinfo=dt.UTC),
         "recording_sid": _sid("RE", 9999), "account_sid": PARENT, "call_sid": _sid("CA", 9999),
         "status": "completed", "duration_s": 61, "channels": 1,
-        "start_time": dt.datetime(2026, 3, 3, 11, 59, tzinfo=dt.timezone.utc),
+        "start_time": dt.datetime(2026, 3, 3, 11, 59, tzinfo=dt.UTC),
         "source": "DialVerb", "error_code": None, "http_status": 200, "signature_valid": True,
     })
     rec = pd.DataFrame(recordings)
@@ -136,8 +136,9 @@ def build_report_store(path: Path, *, seed: int = 7) -> Path:
     con.execute(
         "INSERT INTO usage_records (account_sid, category, start_date, end_date, usage, "
         "usage_unit, price, price_unit, fetched_at) VALUES "
-        "($p, 'recordingstorage', DATE '2026-08-01', DATE '2026-08-31', 0, 'minutes', 0, 'usd', $t),"
-        "($p, 'recordingstorage', DATE '2026-09-01', DATE '2026-09-30', 0, 'minutes', 0, 'usd', $t)",
+        "($p, 'recordingstorage', DATE '2026-08-01', DATE '2026-08-31', 0, 'minutes', 0, 'usd',"
+        " $t), ($p, 'recordingstorage', DATE '2026-09-01', DATE '2026-09-30', 0, 'minutes', 0,"
+        " 'usd', $t)",
         {"p": PARENT, "t": now},
     )
     con.close()

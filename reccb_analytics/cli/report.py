@@ -74,9 +74,9 @@ def run(name: str | None, pairs: tuple[tuple[str, str], ...], all_reports: bool,
       reccb report run retention -p as_of 2026-10-31 --out reports/
       reccb report run --all --db data/reccb.duckdb
     \b
-    Cron (every Monday at 06:00, last week's data):
-      0 6 * * 1  cd /srv/reccb && reccb report run --all -p start $(date -d '7 days ago' +\\%F) -p end $(date +\\%F)
-    """
+    Cron (every Monday at 06:00, the last 7 days; all reports: see docs/reports.md):
+      0 6 * * 1  cd /srv/reccb && .venv/bin/reccb report run recording_health -p start $(date -d-7day +\\%F) -p end $(date +\\%F)
+    """  # noqa: E501 (a crontab line cannot be wrapped)
     if all_reports == bool(name):
         raise click.UsageError("give a report NAME or --all (see: reccb report list)")
     given = _parameters(pairs)
