@@ -151,3 +151,32 @@ def test_kill_midway_then_rerun_gives_the_same_store(twilio_server: TwilioServer
         first = request.query.get("DateCreated") or request.query["DateCreated>"]
         last = request.query.get("DateCreated") or request.query["DateCreated<"]
         assert not [c for c in covered if c[0] == account and str(c[1]) <= first and last <= str(c[2])]
+
+
+def test_ctrl_c_stops_promptly_and_a_rerun_completes(twilio_server: TwilioServer, tmp_path: Path) -> None:
+    family = populate(twilio_server.store, subaccounts=1, recordings=400, days=10)
+    today = datetime.now(UTC).date().isoformat()
+    twilio_server.faults.hold(f"/Accounts/{family.subaccounts[0].sid}/Recordings.json?DateCreated={today}")
+    db = tmp_path / "store.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "reccb_analytics", "sync", "--db", str(db)],
+                            env=reccb_env(twilio_server.env(family.parent)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not [r for r in twilio_server.requests if r.note == "held"]:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)  # not held up by the request still in flight
+
+    assert proc.returncode == 130
+    assert err.strip().startswith("reccb: interrupted")
+    assert "Traceback" not in err
+    twilio_server.faults.release()
+    rerun = run_sync(db, twilio_server.env(family.parent))
+    assert rerun.returncode == 0, rerun.stderr
+    con = open_database(db, read_only=True)
+    try:
+        assert con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall() == \
+            [("interrupted",), ("completed",)]
+        assert_store_equals_server(con, twilio_server)
+    finally:
+        con.close()

@@ -86,12 +86,22 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
         status, message = "interrupted", "interrupted"
         raise
     except Exception as exc:
+        if _interrupted(exc):
+            # Ctrl-C while DuckDB was loading arrives as DuckDB's own error, after the load
+            # rolled back: it is an interruption like any other.
+            status, message = "interrupted", "interrupted"
+            raise KeyboardInterrupt from None
         message = str(exc)[:2000]
         raise
     finally:
         progress.close()
         spool.close()
         state.finish_run(con, run_id, now_utc(), status, message)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
 
 
 def _discover(transport: Transport, creds: Credentials, accounts: Sequence[str] | None) -> list[AccountInfo]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,33 @@ from .transport import Aborted, AuthRefused, NotFound, Transport, now_utc
 API = "2010-04-01"
 REFETCH_CHUNK = 50
 USAGE_CATEGORIES = ("recordingstorage", "recordings")
+
+
+class _Pool:
+    """Worker threads taking tasks in order. Daemon threads, unlike ThreadPoolExecutor's, so
+    Ctrl-C never waits for a request stuck in flight before the process can exit."""
+
+    def __init__(self, size: int) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"reccb-sync-{i}", daemon=True)
+                         for i in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self._tasks.put((fn, args))
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            task[0](*task[1])
+
+    def shutdown(self, wait: float) -> None:
+        """Stop the threads once queued tasks are done (they return at once after a stop)."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @dataclass(frozen=True)
@@ -127,7 +154,7 @@ class Engine:
         # disk; each event is one spooled window (about 750 recordings) or less.
         self.events: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=options.workers * 32)
         self.runs = {p.account.sid: _AccountRun(p) for p in plans}
-        self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="reccb-sync")
+        self.pool = _Pool(options.workers)
 
     # ------------------------------------------------------------------ writer (calling thread)
     def run(self) -> list[AccountReport]:
@@ -146,10 +173,11 @@ class Engine:
         except BaseException:
             self.stop.set()
             self._save_completed()
+            # Workers still in a request notice the stop when it returns; nobody waits for them.
+            self.pool.shutdown(wait=0.5)
             raise
-        finally:
-            self.stop.set()
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.stop.set()
+        self.pool.shutdown(wait=10.0)
         return [r.report for r in self.runs.values()]
 
     def _submit_initial(self) -> None:
