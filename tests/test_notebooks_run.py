@@ -75,6 +75,7 @@ def check_executed(run: reports.ReportRun) -> nbformat.NotebookNode:
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     assert dict(nb.metadata.papermill.parameters) == run.parameters
     assert nb.metadata.papermill.exception is None
+    assert nb.metadata.papermill.environment_variables == {}
     streams = [o.text for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"
                and o.name == "stderr"]
     assert not streams, streams  # no warnings either
@@ -102,6 +103,38 @@ def test_runs_with_its_defaults(name: str, store: Path, tmp_path: Path,
         {"out_csv": str(tmp_path / "out" / f"retention-{stamp}.csv")} if name == "retention"
         else {})
     check_executed(run)
+
+
+@pytest.fixture(scope="module")
+def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from reccb_analytics.sample import sample_dir
+
+    if not any(p.is_file() and p.name != ".keep" for p in sample_dir().rglob("*")):
+        pytest.skip("data/sample holds no sample data yet")
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.mark.parametrize("name", REPORT_NAMES)
+def test_runs_as_committed_on_the_bundled_sample(name: str, sample_cache: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain papermill, every default as committed: db_path "" opens the bundled sample."""
+    import papermill
+
+    monkeypatch.delenv("RECCB_DB", raising=False)
+    monkeypatch.delenv("RECCB_CONFIG", raising=False)
+    monkeypatch.setenv("RECCB_SAMPLE_CACHE", str(sample_cache))
+    out = tmp_path / f"{name}.ipynb"
+    nb = papermill.execute_notebook(str(reports.notebook_path(name)), str(out),
+                                    parameters={"db_path": ""}, kernel_name="python3",
+                                    cwd=str(tmp_path), progress_bar=False)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert dict(nb.metadata.papermill.parameters) == {"db_path": ""}
+    banner_text = "".join(str(o.get("data", {}).get("text/plain", ""))
+                          for c in nb.cells for o in c.get("outputs", []))
+    assert "Data covers: 2025-11" in banner_text and "to 2026-10-31" in banner_text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.ipynb"]  # nothing else
 
 
 @pytest.mark.parametrize("name", REPORT_NAMES)
