@@ -175,8 +175,8 @@ def failure_rates_chart(rates: pd.DataFrame, freq: str | None = None,
 # --------------------------------------------------------------------------- error codes
 
 
-def _short(text: Any, width: int = 55) -> str:
-    text = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+def _short(value: Any, width: int = 55) -> str:
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 

@@ -90,7 +90,7 @@ def kernel_manager_class() -> type:
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
-    class ReportKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    class ReportKernelManager(AsyncKernelManager):
         @default("transport_encryption")
         def _report_transport_encryption(self) -> str:
             # Encrypt kernel traffic when libzmq can (it also silences ipykernel's warning).

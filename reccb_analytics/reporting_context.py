@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .config import RetentionSettings, StorageSettings, load_settings
+from .config import RetentionSettings, Settings, StorageSettings, load_settings
 from .db import open_database
 
 #: Column-name endings and the way their values are shown.
@@ -44,7 +44,7 @@ def open_report_db(db_path: str | os.PathLike[str] = "") -> duckdb.DuckDBPyConne
     return open_database(Path(text).expanduser(), read_only=True)
 
 
-def _settings(config_path: str | os.PathLike[str] = ""):  # type: ignore[no-untyped-def]
+def _settings(config_path: str | os.PathLike[str] = "") -> Settings:
     return load_settings(str(config_path) if str(config_path) else None)
 
 

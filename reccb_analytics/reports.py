@@ -148,7 +148,7 @@ def _title(path: Path) -> str:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("# "):
-                    return line[2:].strip()
+                    return str(line[2:]).strip()
     return path.stem.replace("_", " ").capitalize()
 
 
