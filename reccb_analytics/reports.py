@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -221,7 +222,10 @@ def _coerce(param: ReportParameter, value: Any) -> Any:
         if kind == "float":
             if isinstance(value, bool):
                 raise ValueError(value)
-            return float(str(value).strip()) if isinstance(value, str) else float(value)
+            number = float(str(value).strip()) if isinstance(value, str) else float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
         if kind == "str":
             return value if isinstance(value, str) else str(value)
     except (TypeError, ValueError) as exc:
@@ -269,6 +273,24 @@ def _check_format(param: ReportParameter, value: Any) -> None:
             raise bad("a time zone name such as UTC or America/New_York") from None
 
 
+def _refuse_credentials(name: str, value: Any) -> None:
+    """A parameter holding (or containing) a credential's value is refused.
+
+    papermill writes parameters into the output notebook (papermill#271, #706), and reports
+    only read the DuckDB store: they never need a credential.
+    """
+    if not isinstance(value, str) or not value:
+        return
+    for variable, secret in os.environ.items():
+        if not SECRET_NAME.search(variable) or len(secret) < 4:
+            continue
+        if value == secret or (len(secret) >= 8 and secret in value):
+            raise ReportParameterError(
+                f"parameter {name} holds the value of ${variable}: credentials are never "
+                "report parameters (reports only read the DuckDB store)"
+            )
+
+
 def prepare_parameters(report: Report, given: Mapping[str, Any] | None,
                        db_path: str | os.PathLike[str] | None = None,
                        base_dir: Path | None = None,
@@ -290,20 +312,16 @@ def prepare_parameters(report: Report, given: Mapping[str, Any] | None,
             f"report {report.name} has no parameter {', '.join(map(repr, unknown))}; "
             f"valid parameters: {', '.join(valid) or '(none)'} (see: reccb report list)"
         )
-    secrets = {v: n for n, v in os.environ.items() if SECRET_NAME.search(n) and len(v) >= 4}
     result: dict[str, Any] = {}
     for name, value in given.items():
         param = valid[name]
-        if isinstance(value, str) and value in secrets:
-            # papermill writes parameters into the output notebook (papermill#271, #706).
-            raise ReportParameterError(
-                f"parameter {name} holds the value of ${secrets[value]}: credentials are never "
-                "report parameters (reports only read the DuckDB store)"
-            )
+        _refuse_credentials(name, value)
         value = _coerce(param, value)
         _check_format(param, value)
         if is_path_parameter(name) and isinstance(value, str) and value:
             value = str((base / Path(value).expanduser()).resolve())
+            if (name.endswith("_file") or name == "config_path") and not Path(value).is_file():
+                raise ReportParameterError(f"parameter {name}: no such file: {value}")
         result[name] = value
     if "db_path" in valid:
         if db_path is not None and "db_path" in result and Path(result["db_path"]) != (

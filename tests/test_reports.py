@@ -240,6 +240,9 @@ def test_values_are_coerced_to_the_default_type(tmp_path: Path) -> None:
     ("retention", {"archive_after_days": "1.5"}, "not a valid int"),
     ("retention", {"require_archive": "maybe"}, "not a valid bool"),
     ("storage_costs", {"rate": "cheap"}, "not a valid float"),
+    ("storage_costs", {"rate": "nan"}, "not a valid float"),
+    ("retention", {"legal_hold_file": "no-such-holds.txt"}, "no such file"),
+    ("storage_costs", {"config_path": "no-such.toml"}, "no such file"),
     ("recording_health", {"start": "2026-13-01"}, "a date YYYY-MM-DD"),
     ("recording_health", {"end": "1 Jan 2026"}, "a date YYYY-MM-DD"),
     ("storage_costs", {"start_month": "2026-1"}, "a month YYYY-MM"),
@@ -265,6 +268,8 @@ def test_path_parameters_become_absolute(tmp_path: Path,
     monkeypatch.delenv("RECCB_DB", raising=False)
     monkeypatch.delenv("RECCB_CONFIG", raising=False)
     (tmp_path / "reccb.toml").write_text("[storage]\nrate = 0.001\n")
+    (tmp_path / "holds").mkdir()
+    (tmp_path / "holds" / "hold.txt").write_text("")
     prepared = reports.prepare_parameters(
         reports.get_report("retention"),
         {"legal_hold_file": "holds/hold.txt", "out_csv": "../out.csv"}, base_dir=tmp_path)
@@ -304,6 +309,9 @@ def test_a_credential_is_never_a_parameter(tmp_path: Path,
     with pytest.raises(ReportParameterError, match=r"\$TWILIO_AUTH_TOKEN"):
         reports.prepare_parameters(reports.get_report("storage_costs"),
                                    {"currency": "tok-8d1e5c0f9b"}, db_path=tmp_path / "x")
+    with pytest.raises(ReportParameterError, match=r"\$TWILIO_AUTH_TOKEN"):
+        reports.prepare_parameters(reports.get_report("retention"),
+                                   {"out_csv": "/tmp/tok-8d1e5c0f9b.csv"}, db_path=tmp_path / "x")
 
 
 # --------------------------------------------------------------------------- database checks
