@@ -78,6 +78,7 @@ class SyncOptions:
     page_size: int = 1000             # never above 1000 (the API's maximum)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0             # seconds per HTTP request
+    split_parts: int = 48             # at most this many windows for days a page said nothing of
     full: bool = False                # list every day in range, ignoring what is covered
     sweep_days: int = 7               # list covered days again once listed this long ago
     settle_grace: timedelta = timedelta(hours=1)
@@ -387,7 +388,7 @@ class Engine:
                     # More than a page: list smaller windows in parallel instead.
                     days = [d for d in (utc_day(o.get("date_created") or "") for o, _ in page.items) if d]
                     children = split(window, len(page.items), days, self.options.page_size,
-                                     max_parts=2 * self.options.workers)
+                                     max_parts=self.options.split_parts)
                     out.close()
                     path.unlink(missing_ok=True)
                     self._emit(("split", run.sid, window, children))
