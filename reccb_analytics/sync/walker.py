@@ -239,8 +239,8 @@ class Engine:
                 f"Twilio refused {how} for account {run.plan.account.label()}: HTTP {exc.status}"
                 + (f" (code {exc.code})" if exc.code else "") + f": {exc.message}. "
                 "Check TWILIO_ACCOUNT_SID and TWILIO_API_KEY/TWILIO_API_SECRET (or "
-                "TWILIO_AUTH_TOKEN), and that the key may access this account; leave it out with "
-                "--account to sync the others. Work done so far is saved.")
+                "TWILIO_AUTH_TOKEN), and that they may access this account; to sync the other "
+                "accounts meanwhile, name them with --account. Work done so far is saved.")
         if isinstance(exc, TwilioError):
             run.report.error = str(exc)
             state.finish_account(self.con, run.sid, self.run_id, now_utc(), run.report.listed,
