@@ -153,6 +153,7 @@ def test_kill_midway_then_rerun_gives_the_same_store(twilio_server: TwilioServer
         assert not [c for c in covered if c[0] == account and str(c[1]) <= first and last <= str(c[2])]
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_promptly_and_a_rerun_completes(twilio_server: TwilioServer, tmp_path: Path) -> None:
     family = populate(twilio_server.store, subaccounts=1, recordings=400, days=10)
     today = datetime.now(UTC).date().isoformat()
