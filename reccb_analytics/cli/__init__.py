@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"reccb: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("reccb: interrupted", err=True)
+        # click turns Ctrl-C into Abort; the store is consistent, so say how to finish.
+        click.echo("reccb: interrupted; rerun the same command to complete", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
         click.echo("reccb: interrupted; rerun the same command to complete", err=True)

@@ -82,8 +82,17 @@ class FileResult:
 _READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
+_MACRO_MARK = "reccb_recording_fields"
+
+
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the temporary SQL macros the ingest statements use (idempotent)."""
+    """Create the temporary SQL macros the ingest statements use, once per connection (a sync
+    loads many small files through one connection)."""
+    present = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = $name "
+                          "AND schema_name = 'main' AND database_name = 'temp'",
+                          {"name": _MACRO_MARK}).fetchall()[0][0]
+    if present:
+        return
     for statement in db.split_statements(db.sql_text("ingest/macros")):
         con.execute(statement)
 
@@ -182,6 +191,7 @@ def _stage_callbacks(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile,
     _execute_composed(con, sql, params)
 
 
+
 def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
     # read_json_objects sizes its buffers from maximum_object_size, so ask for what the file
     # can hold (a JSON document is at most the whole file; gzip expands about tenfold).
@@ -276,6 +286,22 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
                           rejected, already_ingested=bool(previous))
 
     install_macros(con)
+    # Staging reads and parses the file into a temporary table (never persisted), outside the
+    # transaction: a read error there cannot leave the transaction aborted.
+    try:
+        with _timed("stage"):
+            if kind == "callbacks":
+                _stage_callbacks(con, sniffed, fmt)
+            else:
+                _stage_recordings(con, sniffed, fmt)
+    except _READ_ERRORS as exc:
+        # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
+        # over the reader's limit); anything else is a bug and keeps its traceback.
+        _drop_staging(con)
+        raise InputError(_clean_duckdb_message(exc), file_path) from exc
+    except BaseException:
+        _drop_staging(con)
+        raise
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
@@ -284,15 +310,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             "started_at) VALUES ($id, $path, $sha, $size, $fmt, $kind, $origin, $started)",
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
-        if kind == "callbacks":
-            with _timed("stage"):
-                _stage_callbacks(con, sniffed, fmt)
-            with _timed("write"):
+        with _timed("write"):
+            if kind == "callbacks":
                 read, loaded, rejected = _write_callbacks(con, ingest_id, label, auth_token, callback_url)
-        else:
-            with _timed("stage"):
-                _stage_recordings(con, sniffed, fmt)
-            with _timed("write"):
+            else:
                 read, loaded, rejected = _write_recordings(con, ingest_id, label)
         duplicates = read - loaded - rejected
         con.execute(
@@ -300,20 +321,16 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             "rejected = $rej, finished_at = $finished WHERE ingest_id = $id",
             {"read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
              "finished": _now(), "id": ingest_id})
-        _drop_staging(con)
         with _timed("commit"):
             con.execute("COMMIT")
-    except _READ_ERRORS as exc:
-        # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
-        # over the reader's limit); anything else is a bug and keeps its traceback.
-        con.execute("ROLLBACK")
-        raise InputError(_clean_duckdb_message(exc), file_path) from exc
     except BaseException:
         try:
             con.execute("ROLLBACK")
         except duckdb.Error:
             pass
         raise
+    finally:
+        _drop_staging(con)
     return FileResult(str(file_path), kind, fmt, ingest_id, read, loaded, duplicates, rejected)
 
 

@@ -59,3 +59,15 @@ CREATE OR REPLACE TEMP MACRO reccb_csv_consumed(line, sep) AS
     sep = chr(9)
     OR list_sum(list_transform(regexp_extract_all(line || sep, '("(?:[^"]|"")*"|[^"' || sep || ']*)' || sep, 0),
                                lambda f: length(f))) = length(line) + 1;
+-- The Recording fields either naming uses (the API's snake_case, the Twilio CLI's camelCase),
+-- as text, from a JSON object.
+CREATE OR REPLACE TEMP MACRO reccb_recording_fields(j) AS
+    json_transform(j, '{"sid":"VARCHAR","account_sid":"VARCHAR","accountSid":"VARCHAR",
+               "call_sid":"VARCHAR","callSid":"VARCHAR","conference_sid":"VARCHAR","conferenceSid":"VARCHAR",
+               "status":"VARCHAR","source":"VARCHAR","channels":"VARCHAR","track":"VARCHAR",
+               "duration":"VARCHAR","start_time":"VARCHAR","startTime":"VARCHAR",
+               "date_created":"VARCHAR","dateCreated":"VARCHAR","date_updated":"VARCHAR","dateUpdated":"VARCHAR",
+               "price":"VARCHAR","price_unit":"VARCHAR","priceUnit":"VARCHAR",
+               "error_code":"VARCHAR","errorCode":"VARCHAR","media_url":"VARCHAR","mediaUrl":"VARCHAR",
+               "uri":"VARCHAR","encryption_details":"JSON","encryptionDetails":"JSON",
+               "encrypted":"VARCHAR"}');

@@ -17,6 +17,10 @@ SELECT skip,
             WHEN len(fields) <> len($header)
                  THEN 'row has ' || len(fields) || ' fields, the header has ' || len($header)
        END AS parse_error,
-       CASE WHEN NOT skip AND well_quoted AND len(fields) = len($header)
-            THEN to_json(map($header, list_transform(fields, lambda f: nullif(f, '')))) END AS j
-FROM lines
+       j,
+       reccb_recording_fields(j) AS f
+FROM (
+    SELECT *, CASE WHEN NOT skip AND well_quoted AND len(fields) = len($header)
+                   THEN to_json(map($header, list_transform(fields, lambda f: nullif(f, '')))) END AS j
+    FROM lines
+)

@@ -20,6 +20,7 @@ WITH docs AS (
 SELECT false AS skip,
        item.x::VARCHAR AS raw_text,
        CASE WHEN json_type(item.x) <> 'OBJECT' THEN 'not a JSON object' END AS parse_error,
-       CASE WHEN json_type(item.x) = 'OBJECT' THEN item.x END AS j
+       CASE WHEN json_type(item.x) = 'OBJECT' THEN item.x END AS j,
+       CASE WHEN json_type(item.x) = 'OBJECT' THEN reccb_recording_fields(item.x) END AS f
 FROM flat
 ORDER BY doc_no, item.i

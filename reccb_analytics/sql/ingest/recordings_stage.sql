@@ -1,18 +1,7 @@
 -- Type and validate Recording objects from any format (snake_case API names or the CLI's
 -- camelCase), keeping the original object as raw JSON.
-WITH typed AS (
-    SELECT r.*,
-           json_transform(r.j, '{"sid":"VARCHAR","account_sid":"VARCHAR","accountSid":"VARCHAR",
-               "call_sid":"VARCHAR","callSid":"VARCHAR","conference_sid":"VARCHAR","conferenceSid":"VARCHAR",
-               "status":"VARCHAR","source":"VARCHAR","channels":"VARCHAR","track":"VARCHAR",
-               "duration":"VARCHAR","start_time":"VARCHAR","startTime":"VARCHAR",
-               "date_created":"VARCHAR","dateCreated":"VARCHAR","date_updated":"VARCHAR","dateUpdated":"VARCHAR",
-               "price":"VARCHAR","price_unit":"VARCHAR","priceUnit":"VARCHAR",
-               "error_code":"VARCHAR","errorCode":"VARCHAR","media_url":"VARCHAR","mediaUrl":"VARCHAR",
-               "uri":"VARCHAR","encryption_details":"JSON","encryptionDetails":"JSON",
-               "encrypted":"VARCHAR"}') AS f
-    FROM rec_raw r
-), named AS (
+-- rec_raw gives each record's fields already picked out (f, from reccb_recording_fields).
+WITH named AS (
     SELECT skip, raw_text, parse_error, j,
            trim(f.sid) AS sid,
            trim(coalesce(f.account_sid, f.accountSid)) AS account_sid,
@@ -34,7 +23,7 @@ WITH typed AS (
                          THEN 'https://api.twilio.com' || f.uri[:-6] END) AS media_url,
            coalesce(f.encryption_details, f.encryptionDetails) AS encryption_details,
            f.encrypted AS encrypted_raw
-    FROM typed
+    FROM rec_raw
 ), parsed AS (
     SELECT n.*,
            try_cast(trim(channels_raw) AS INTEGER) AS channels,
