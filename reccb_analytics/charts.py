@@ -230,15 +230,16 @@ def stored_minutes_chart(costs: pd.DataFrame, free_minutes: float | None = None)
                 values[position[pd.Timestamp(month)]] = float(minutes)
             ax.bar(range(len(months)), values, bottom=bottom, label=_short_sid(account))
             bottom += values
-        ax.legend(title="Account", loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                  fontsize="small")
+        title = "Account"
     else:
         ax.bar(range(len(months)), costs["avg_stored_minutes"].astype(float), color="#2e6fb7",
-               label="stored minutes")
+               label="all accounts")
+        title = None
     if free_minutes is not None:
-        ax.axhline(free_minutes, color="#333333", linestyle="--", linewidth=1)
-        ax.annotate(f"free tier: {free_minutes:,.0f} minutes", xy=(0, free_minutes),
-                    xytext=(2, 3), textcoords="offset points", fontsize="small")
+        # In the legend, not on the chart: a label on the line would sit under the bars.
+        ax.axhline(free_minutes, color="#333333", linestyle="--", linewidth=1,
+                   label=f"free tier ({free_minutes:,.0f} min)")
+    ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     _thin_ticks(ax, labels)
     ax.set_xlabel("Month")
     ax.set_ylabel("Average minutes stored")
