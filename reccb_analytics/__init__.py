@@ -12,7 +12,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .archive import archive_status
 from .db import connect
 from .exceptions import ReccbError
 from .ingest import ingest_paths, load_file
@@ -28,6 +27,16 @@ from .metrics import (
     storage_forecast,
 )
 from .sample import sample_db_path
+
+
+def __getattr__(name: str) -> object:
+    # archive_status pulls in the archive machinery (HTTP, thread pools); imported on first
+    # use so notebooks that never call it start faster.
+    if name == "archive_status":
+        from .archive import archive_status
+
+        return archive_status
+    raise AttributeError(f"module 'reccb_analytics' has no attribute {name!r}")
 
 __all__ = [
     "__version__",
