@@ -354,19 +354,21 @@ def build_synth(path: Path, recordings: int, seed: int, workdir: Path, keep: boo
     from reccb_analytics.synth import generate
 
     out = workdir / "synth"
-    t0 = time.perf_counter()
-    generate(out, seed=seed, recordings=recordings)
-    t_gen = time.perf_counter() - t0
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    t0 = time.perf_counter()
-    for kind in ("recordings", "callbacks"):
-        report = ingest_paths([out / kind], kind=kind, db_path=path, progress=False)
-        if report.errors:
-            raise SystemExit(report.summary())
-        print("  " + report.summary().splitlines()[-1], flush=True)
-    t_ingest = time.perf_counter() - t0
-    if not keep:
-        shutil.rmtree(out)
+    try:
+        t0 = time.perf_counter()
+        generate(out, seed=seed, recordings=recordings)
+        t_gen = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        t0 = time.perf_counter()
+        for kind in ("recordings", "callbacks"):
+            report = ingest_paths([out / kind], kind=kind, db_path=path, progress=False)
+            if report.errors:
+                raise SystemExit(report.summary())
+            print("  " + report.summary().splitlines()[-1], flush=True)
+        t_ingest = time.perf_counter() - t0
+    finally:
+        if not keep:  # the files are ~1 GiB at 1M recordings: never left behind by a failure
+            shutil.rmtree(out, ignore_errors=True)
     return (f"route synth: generate {t_gen:.1f} s ({size / 2**20:,.0f} MiB of files), "
             f"ingest {t_ingest:.1f} s")
 
@@ -604,10 +606,17 @@ def main() -> int:
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)
         t0 = time.perf_counter()
-        if args.route == "sql":
-            how = build_sql(building, args.recordings, deliveries, args.seed, args.end_date)
-        else:
-            how = build_synth(building, args.recordings, args.seed, workdir, args.keep)
+        try:
+            if args.route == "sql":
+                how = build_sql(building, args.recordings, deliveries, args.seed, args.end_date)
+            else:
+                how = build_synth(building, args.recordings, args.seed, workdir, args.keep)
+        except BaseException:
+            for leftover in (building, building.with_name(building.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            if args.workdir is None and not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise
         t_build = time.perf_counter() - t0
         building.rename(path)
         start, end = period_for(args.end_date, MONTHS)
