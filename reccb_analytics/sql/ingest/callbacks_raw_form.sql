@@ -19,7 +19,7 @@ SELECT
     line AS raw_text,
     CASE WHEN skip THEN NULL
          WHEN length(line) > $max_record_chars
-              THEN 'line is ' || length(line) || ' characters long (limit ' || $max_record_chars || ')'
+              THEN reccb_too_long(line, $max_record_chars)
          WHEN body NOT LIKE '%=%' THEN 'not a form-encoded request body'
          WHEN params IS NULL THEN 'a parameter name appears more than once'
     END AS parse_error,

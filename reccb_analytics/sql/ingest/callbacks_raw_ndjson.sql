@@ -38,7 +38,7 @@ SELECT
     line AS raw_text,
     CASE WHEN skip THEN NULL
          WHEN length(line) > $max_record_chars
-              THEN 'line is ' || length(line) || ' characters long (limit ' || $max_record_chars || ')'
+              THEN reccb_too_long(line, $max_record_chars)
          WHEN e IS NULL THEN 'invalid JSON'
          WHEN NOT is_object THEN 'not a JSON object'
     END AS parse_error,

@@ -1,4 +1,7 @@
 -- Helpers shared by the ingest statements (temporary: they live as long as the connection).
+-- The reason a line over the record size limit is rejected.
+CREATE OR REPLACE TEMP MACRO reccb_too_long(line, limit_chars) AS
+    'line is ' || length(line) || ' characters long (limit ' || limit_chars || ')';
 CREATE OR REPLACE TEMP MACRO reccb_form_decode(s) AS url_decode(replace(s, '+', ' '));
 CREATE OR REPLACE TEMP MACRO reccb_form_pairs(body) AS
     list_transform(list_filter(string_split(body, '&'), lambda kv: kv <> ''),

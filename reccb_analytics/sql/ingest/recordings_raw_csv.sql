@@ -12,7 +12,7 @@ SELECT skip,
        line AS raw_text,
        CASE WHEN skip THEN NULL
             WHEN length(line) > $max_record_chars
-                 THEN 'line is ' || length(line) || ' characters long (limit ' || $max_record_chars || ')'
+                 THEN reccb_too_long(line, $max_record_chars)
             WHEN NOT well_quoted THEN 'malformed CSV quoting'
             WHEN len(fields) <> len($header)
                  THEN 'row has ' || len(fields) || ' fields, the header has ' || len($header)

@@ -11,7 +11,7 @@ SELECT skip,
        line AS raw_text,
        CASE WHEN skip THEN NULL
             WHEN length(line) > $max_record_chars
-                 THEN 'line is ' || length(line) || ' characters long (limit ' || $max_record_chars || ')'
+                 THEN reccb_too_long(line, $max_record_chars)
             WHEN f IS NULL AND NOT json_valid(line) THEN 'invalid JSON'
             WHEN f IS NULL THEN 'not a JSON object'
        END AS parse_error,
