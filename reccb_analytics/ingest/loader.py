@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import duckdb
 
 from .. import db
 from ..exceptions import InputError
-from . import files, signatures
+from . import chunks, files, signatures
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class FileResult:
                 f"duplicates {self.duplicates}, rejected {self.rejected}{note}")
 
 
+_DOCUMENT_FORMATS = ("api-page", "api-object", "json-array")
 _READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
@@ -214,7 +216,8 @@ def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile
 
 
 def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
-                     token: str | None, callback_url: str | None) -> tuple[int, int, int]:
+                     token: str | None, callback_url: str | None,
+                     first_line: int = 1) -> tuple[int, int, int]:
     if token is not None:
         signatures.register(con, token)
         con.execute(
@@ -227,13 +230,15 @@ def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
                          "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM cb_stage").fetchall()[0]
     # Rows appended inside a transaction get rowids from a high base; lines count from it.
     first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM cb_stage")
-    where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first}
+    where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,
+             "first_line": first_line}
     loaded = int(db.run_sql(con, "ingest/callbacks_insert", where).fetchall()[0][0])
     db.run_sql(con, "ingest/callbacks_rejects", where).fetchall()
     return int(counts[0]), int(loaded), int(counts[1])
 
 
-def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str) -> tuple[int, int, int]:
+def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
+                      first_line: int = 1) -> tuple[int, int, int]:
     counts = con.execute("SELECT count(*) FILTER (WHERE NOT skip), "
                          "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM rec_stage").fetchall()[0]
     db.run_sql(con, "ingest/recordings_best")
@@ -242,7 +247,8 @@ def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str
                {"now": _now(), "source_file": label, "ingest_id": ingest_id}).fetchall()
     first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM rec_stage")
     db.run_sql(con, "ingest/recordings_rejects",
-               {"source_file": label, "ingest_id": ingest_id, "first_rowid": first}).fetchall()
+               {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,
+                "first_line": first_line}).fetchall()
     return int(counts[0]), int(loaded), int(counts[1])
 
 
@@ -286,22 +292,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
                           rejected, already_ingested=bool(previous))
 
     install_macros(con)
-    # Staging reads and parses the file into a temporary table (never persisted), outside the
-    # transaction: a read error there cannot leave the transaction aborted.
-    try:
-        with _timed("stage"):
-            if kind == "callbacks":
-                _stage_callbacks(con, sniffed, fmt)
-            else:
-                _stage_recordings(con, sniffed, fmt)
-    except _READ_ERRORS as exc:
-        # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
-        # over the reader's limit); anything else is a bug and keeps its traceback.
-        _drop_staging(con)
-        raise InputError(_clean_duckdb_message(exc), file_path) from exc
-    except BaseException:
-        _drop_staging(con)
-        raise
+    if fmt in _DOCUMENT_FORMATS:
+        pieces: Iterator[chunks.Chunk] = iter([chunks.Chunk(file_path, sniffed.compression, 1)])
+    else:
+        pieces = chunks.line_chunks(file_path, sniffed.compression, sniffed.size_bytes)
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
@@ -310,11 +304,24 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             "started_at) VALUES ($id, $path, $sha, $size, $fmt, $kind, $origin, $started)",
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
-        with _timed("write"):
-            if kind == "callbacks":
-                read, loaded, rejected = _write_callbacks(con, ingest_id, label, auth_token, callback_url)
-            else:
-                read, loaded, rejected = _write_recordings(con, ingest_id, label)
+        read = loaded = rejected = 0
+        for piece in pieces:
+            # Later pieces see earlier ones' rows (same transaction): repeats across pieces
+            # count as duplicates exactly as repeats within one.
+            part = replace(sniffed, path=piece.path, compression=piece.compression)
+            with _timed(f"stage lines {piece.first_line}-"):
+                if kind == "callbacks":
+                    _stage_callbacks(con, part, fmt)
+                else:
+                    _stage_recordings(con, part, fmt)
+            with _timed("write"):
+                if kind == "callbacks":
+                    counts = _write_callbacks(con, ingest_id, label, auth_token, callback_url,
+                                              piece.first_line)
+                else:
+                    counts = _write_recordings(con, ingest_id, label, piece.first_line)
+            _drop_staging(con)
+            read, loaded, rejected = read + counts[0], loaded + counts[1], rejected + counts[2]
         duplicates = read - loaded - rejected
         con.execute(
             "UPDATE ingest_files SET records_read = $read, loaded = $loaded, duplicates = $dup, "
@@ -323,15 +330,24 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
              "finished": _now(), "id": ingest_id})
         with _timed("commit"):
             con.execute("COMMIT")
+    except _READ_ERRORS as exc:
+        # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
+        # over the reader's limit); anything else is a bug and keeps its traceback.
+        _rollback(con)
+        raise InputError(_clean_duckdb_message(exc), file_path) from exc
     except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
+        _rollback(con)
         raise
     finally:
         _drop_staging(con)
     return FileResult(str(file_path), kind, fmt, ingest_id, read, loaded, duplicates, rejected)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the transaction may already be gone
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, path: str, sha: str, size: int, fmt: str,

@@ -1,12 +1,12 @@
 -- New deliveries only: the first copy (lowest line) of each delivery_id in this file, and none
 -- already stored. Repeats are rare, so the grouped set of repeated ids is small and both
--- filters are anti-joins (no window over every row). rowid - $first_rowid + 1 is the line number (cb_stage
+-- filters are anti-joins (no window over every row). rowid - $first_rowid + $first_line is the line number (cb_stage
 -- keeps one row per line, in file order).
 INSERT INTO callback_deliveries
 SELECT s.delivery_id, s.received_at, s.recording_sid, s.account_sid, s.call_sid, s.conference_sid,
        s.status, s.duration_s, s.channels, s.start_time, s.source, s.track, s.error_code,
        s.recording_url, s.idempotency_token, s.http_status, s.signature_valid, s.params,
-       $source_file, s.rowid - $first_rowid + 1, $ingest_id
+       $source_file, s.rowid - $first_rowid + $first_line, $ingest_id
 FROM cb_stage s
 ANTI JOIN (
     SELECT delivery_id, min(rowid) AS first_row
