@@ -101,6 +101,11 @@ def test_rerun_replaces_an_earlier_output_but_refuses_foreign_folders(tmp_path: 
     first = tree_digest(out)
     generate(out, seed=1, recordings=40)
     assert tree_digest(out) == first
+    # a run that died midway leaves its marker: the folder is still ours
+    (out / "manifest.json").unlink()
+    (out / ".synth-incomplete").write_text("")
+    generate(out, seed=1, recordings=40)
+    assert tree_digest(out) == first
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
@@ -237,7 +242,7 @@ def test_csv_and_tsv_headers(sample: tuple[Path, Manifest]) -> None:
 
 
 def iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 def normalized(rel: str, obj: dict) -> dict:
@@ -574,7 +579,7 @@ def test_callback_totals_match_an_independent_count(sample: tuple[Path, Manifest
         if params is None or not RE_SID.fullmatch(params.get("RecordingSid", "")):
             rejected += 1   # unreadable, a mangled SID, or not a recording status callback
             continue
-        instant = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
+        instant = datetime.fromisoformat(when) if when else None
         deliveries[(instant, tuple(sorted(params.items())))] = params["RecordingStatus"]
     totals = manifest.totals["callbacks"]
     assert len(deliveries) == totals["deliveries"]
@@ -625,7 +630,7 @@ def test_cli_help_and_run(tmp_path: Path) -> None:
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     env_missing = subprocess.run(
         [sys.executable, "-m", "reccb_analytics", "synth", str(tmp_path / "o"), "--auth-token-env",
-         "RECCB_SYNTH_NO_SUCH_VARIABLE"], capture_output=True, text=True)
+         "RECCB_SYNTH_NO_SUCH_VARIABLE"], check=False, capture_output=True, text=True)
     assert env_missing.returncode == ConfigError.exit_code
     assert "RECCB_SYNTH_NO_SUCH_VARIABLE" in env_missing.stderr and "Traceback" not in env_missing.stderr
     assert env_missing.stdout == ""   # no progress output when stderr is not a terminal

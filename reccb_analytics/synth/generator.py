@@ -44,6 +44,10 @@ MAX_JSON_RECORDS = 50_000
 _PILOT_RECORDINGS = 20_000
 # where the List API pages are written before being moved into place
 _STAGING = ".synth-staging"
+# present while a run is writing: a folder left by a failed run can be rerun into
+_INCOMPLETE = ".synth-incomplete"
+# List API page objects aggregated per COPY (string_agg keeps them in memory)
+_PAGE_BATCH_RECORDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,14 @@ def _params(options: SynthOptions, n: int, token: str) -> dict[str, Any]:
     }
 
 
-def _build_plan(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    for script in ("accounts", "recordings", "deliveries", "callback_plan", "meta_plan", "rest_view"):
+_PLAN_SCRIPTS = ("accounts", "recordings", "deliveries", "callback_plan", "meta_plan", "rest_view")
+
+
+def _build_plan(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
+                step: Callable[[str], None] = lambda _label: None) -> None:
+    for script in _PLAN_SCRIPTS:
         engine.run_script(con, script, params)
+        step(f"planned {script}")
 
 
 def recordings_for_lines(options: SynthOptions, token: str) -> int:
@@ -141,15 +150,19 @@ def recordings_for_lines(options: SynthOptions, token: str) -> int:
 
 
 class _Progress:
-    """Step progress on stderr, only when it is a terminal."""
+    """Step progress on stderr (plan steps, then one step per file), only on a terminal."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self) -> None:
         self._bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc="reccb synth", unit="file", file=sys.stderr,
-                             leave=False)
+            self._bar = tqdm(desc="reccb synth", unit="step", file=sys.stderr, leave=False)
+
+    def set_total(self, total: int) -> None:
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
 
     def step(self, label: str) -> None:
         if self._bar is not None:
@@ -162,18 +175,22 @@ class _Progress:
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
-    """Create the folder; replace an earlier synth output there, refuse anything else."""
+    """Create the folder; replace an earlier synth output there, refuse anything else.
+
+    An output is ours when it has our manifest, or our marker of a run that did not finish.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = {p.name for p in out_dir.iterdir()}
-    ours = {MANIFEST_NAME, "recordings", "callbacks", ".keep", _STAGING}
+    ours = {MANIFEST_NAME, _INCOMPLETE, "recordings", "callbacks", ".keep", _STAGING}
     # an empty folder (a git placeholder .keep aside) or an earlier output of ours
-    if entries - {".keep"} and not (MANIFEST_NAME in entries and entries <= ours):
+    if entries - {".keep"} and not (entries & {MANIFEST_NAME, _INCOMPLETE} and entries <= ours):
         raise ConfigError(
             f"{out_dir} is not empty and holds no earlier reccb synth output; "
             "choose an empty or new folder"
         )
+    (out_dir / _INCOMPLETE).write_text("reccb synth is writing here\n", encoding="utf-8")
     for name in ("recordings", "callbacks", _STAGING):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     for name in (MANIFEST_NAME, ".keep"):
@@ -182,24 +199,37 @@ def _prepare_out_dir(out_dir: Path) -> None:
 
 def _write_pages(con: duckdb.DuckDBPyConnection, params: dict[str, Any], out_dir: Path,
                  compressor: engine.Compressor, step: Callable[[str], None]) -> None:
-    """One COPY writes every List API page into a staging folder; each is then moved (or
-    gzipped) to ``recordings/api-pages/<AccountSid>/page-NNNN.json[.gz]``."""
+    """Partitioned COPYs write the List API pages into a staging folder, a batch of pages at a
+    time; each is then moved (or gzipped) to ``recordings/api-pages/<AC>/page-NNNN.json[.gz]``."""
     staging = out_dir / _STAGING
+    per_batch = max(1, _PAGE_BATCH_RECORDS // params["page_size"])
+    accounts = con.execute(
+        "SELECT acct_idx, max(page) FROM syn_pages GROUP BY acct_idx ORDER BY acct_idx"
+    ).fetchall()
+    for acct_idx, last_page in accounts:
+        for first in range(0, last_page + 1, per_batch):
+            shutil.rmtree(staging, ignore_errors=True)
+            last = min(last_page, first + per_batch - 1)
+            batch = dict(params, acct_idx=acct_idx, first_page=first, last_page=last)
+            engine.copy_partitioned(con, "meta_pages", batch, staging, ("acct_idx", "page"))
+            for page, rel_path, gz in con.execute(
+                "SELECT page, path, gz FROM syn_pages WHERE acct_idx = $a AND page BETWEEN $f AND $l "
+                "ORDER BY page", {"a": acct_idx, "f": first, "l": last}
+            ).fetchall():
+                written = sorted((staging / f"acct_idx={acct_idx}" / f"page={page}").iterdir())
+                if len(written) != 1:
+                    raise RuntimeError(f"synth: expected one file for page {page} of account {acct_idx}")
+                target = out_dir / rel_path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if gz:
+                    # moved out of the staging folder first: the next batch clears it
+                    pending = target.with_name(target.name + ".plain")
+                    written[0].replace(pending)
+                    compressor.submit(pending, target)
+                else:
+                    written[0].replace(target)
+                step(rel_path)
     shutil.rmtree(staging, ignore_errors=True)
-    engine.copy_partitioned(con, "meta_pages", params, staging, ("acct_idx", "page"))
-    for acct_idx, page, rel_path, gz in con.execute(
-        "SELECT acct_idx, page, path, gz FROM syn_pages ORDER BY path"
-    ).fetchall():
-        written = sorted((staging / f"acct_idx={acct_idx}" / f"page={page}").iterdir())
-        if len(written) != 1:
-            raise RuntimeError(f"synth: expected one file for page {page} of account {acct_idx}")
-        target = out_dir / rel_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if gz:
-            compressor.submit(written[0], target)
-        else:
-            written[0].replace(target)
-        step(rel_path)
 
 
 def _self_check_signatures(out_dir: Path, files: list[tuple[str, bool]], token: str) -> None:
@@ -312,27 +342,30 @@ def generate(
     out = Path(out_dir)
     _prepare_out_dir(out)
 
-    n = recordings_for_lines(options, token) if callback_lines else recordings
-    params = _params(options, n, token)
-    with engine.scratch_connection(threads) as con:
-        _build_plan(con, params)
-        files = list(_iter_files(con))
-        n_pages = con.execute("SELECT count(*) FROM syn_pages").fetchall()[0][0]
-        progress = _Progress(len(files) + n_pages + 1)
-        compressor = engine.Compressor()
-        try:
-            for script, rel_path, key, part, gz in files:
-                extra = ({"stream": key, "file_part": part} if script == "callback_lines"
-                         else {"fmt": key, "chunk": part})
-                target = out / rel_path
-                plain = target.with_name(target.name + ".plain") if gz else target
-                engine.copy_lines(con, script, {**params, **extra}, plain)
-                if gz:
-                    compressor.submit(plain, target)
-                progress.step(rel_path)
-            _write_pages(con, params, out, compressor, progress.step)
-            compressor.wait()
-            shutil.rmtree(out / _STAGING, ignore_errors=True)
+    progress = _Progress()
+    try:
+        n = recordings_for_lines(options, token) if callback_lines else recordings
+        params = _params(options, n, token)
+        with engine.scratch_connection(threads) as con:
+            _build_plan(con, params, progress.step)
+            files = list(_iter_files(con))
+            n_pages = con.execute("SELECT count(*) FROM syn_pages").fetchall()[0][0]
+            progress.set_total(len(_PLAN_SCRIPTS) + len(files) + n_pages + 1)
+            compressor = engine.Compressor()
+            try:
+                for script, rel_path, key, part, gz in files:
+                    extra = ({"stream": key, "file_part": part} if script == "callback_lines"
+                             else {"fmt": key, "chunk": part})
+                    target = out / rel_path
+                    plain = target.with_name(target.name + ".plain") if gz else target
+                    engine.copy_lines(con, script, {**params, **extra}, plain)
+                    if gz:
+                        compressor.submit(plain, target)
+                    progress.step(rel_path)
+                _write_pages(con, params, out, compressor, progress.step)
+                compressor.wait()
+            finally:
+                compressor.close()
             _self_check_signatures(out, [(p, gz) for s, p, _, _, gz in files
                                          if s == "callback_lines"], token)
             entries = _entries(con, params, out)
@@ -345,9 +378,8 @@ def generate(
                     "ORDER BY acct_idx").fetchall()
             ]
             progress.step(MANIFEST_NAME)
-        finally:
-            compressor.close()
-            progress.close()
+    finally:
+        progress.close()
 
     start, end = params["t0"], params["t_end"]
     manifest = Manifest(
@@ -364,4 +396,5 @@ def generate(
         totals=totals,
     )
     manifest.write(out)
+    (out / _INCOMPLETE).unlink()
     return manifest

@@ -1,8 +1,9 @@
 -- The text of one callback log file ($stream, $file_part), in line order (see callback_plan.sql).
 -- $ipad/$opad sign with the auth token, $bad_ipad/$bad_opad with an old token (the
 -- deliberately invalid signatures). The writer wraps this query in COPY ... TO.
--- The rows are sorted while still narrow; the text is built after the sort, in parallel, and
--- the projections after an ORDER BY keep its order.
+-- The rows are sorted while still narrow; the text is built after the sort (projections after
+-- an ORDER BY keep its order). Recording callbacks are built with the syn_rcb_* macros; the
+-- few call status callbacks with generic parameter lists.
 WITH plan AS (
     SELECT * FROM syn_cb_plan WHERE stream = $stream AND file_part = $file_part
 ), ordered AS (
@@ -28,24 +29,18 @@ WITH plan AS (
     LEFT JOIN syn_accounts a ON a.acct_idx = r.acct_idx
     LEFT JOIN syn_cs c ON p.src = 'c' AND c.j = p.ref
     ORDER BY p.section, p.recv, p.tb, p.sub
-), syn_cb_values AS (
+), vals AS (
+    -- the parameter values of a recording callback (NULL = not sent)
     SELECT *,
-           CASE WHEN src = 'd' THEN list_filter([
-               {'k': 'RecordingSource', 'v': source},
-               {'k': 'RecordingTrack', 'v': track},
-               {'k': 'RecordingSid', 'v': sid},
-               {'k': 'RecordingUrl', 'v': 'https://api.twilio.com/2010-04-01/Accounts/' || account_sid || '/Recordings/' || sid},
-               {'k': 'RecordingStatus', 'v': status},
-               {'k': 'RecordingChannels', 'v': channels::VARCHAR},
-               {'k': 'ErrorCode', 'v': CASE WHEN ev = 0 THEN '0' ELSE coalesce(error_code, 0)::VARCHAR END},
-               {'k': 'CallSid', 'v': CASE WHEN source = 'Conference' THEN NULL ELSE call_sid END},
-               {'k': 'ConferenceSid', 'v': conference_sid},
-               {'k': 'RecordingStartTime', 'v': syn_rfc2822(start_ts, 0)},
-               {'k': 'AccountSid', 'v': account_sid},
-               {'k': 'RecordingDuration', 'v': CASE WHEN ev = 0 THEN NULL ELSE dur::VARCHAR END}
-           ], lambda e: e.v IS NOT NULL)
+           'https://api.twilio.com/2010-04-01/Accounts/' || account_sid || '/Recordings/' || sid AS rurl,
+           'https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2F' || account_sid || '%2FRecordings%2F' || sid AS rurl_enc,
+           channels::VARCHAR AS ch,
+           CASE WHEN ev = 0 THEN '0' ELSE coalesce(error_code, 0)::VARCHAR END AS ecode,
+           CASE WHEN source = 'Conference' THEN NULL ELSE call_sid END AS csid,
+           syn_rfc2822(start_ts, 0) AS rstart,
+           CASE WHEN ev = 0 THEN NULL ELSE dur::VARCHAR END AS dur_v,
            -- a call status callback that reached the same endpoint
-           ELSE [
+           CASE WHEN src = 'c' THEN [
                {'k': 'Called', 'v': to_number},
                {'k': 'Direction', 'v': 'inbound'},
                {'k': 'Timestamp', 'v': syn_rfc2822(date_trunc('second', recv), 0)},
@@ -62,40 +57,61 @@ WITH plan AS (
                {'k': 'Caller', 'v': from_number}
            ] END AS kv
     FROM ordered
+), parts AS (
+    SELECT *,
+           -- the parameters as JSON members: Python's separators in the flat logs, compact in
+           -- the envelopes
+           CASE WHEN src = 'd'
+                THEN syn_rcb_json(CASE WHEN $stream = 'flat' THEN ', ' ELSE ',' END,
+                                  CASE WHEN $stream = 'flat' THEN ': ' ELSE ':' END,
+                                  source, track, sid, rurl, status, ch, ecode, csid, conference_sid,
+                                  rstart, account_sid, dur_v)
+                ELSE array_to_string(list_transform(kv, lambda e: syn_js(e.k)
+                         || CASE WHEN $stream = 'flat' THEN ': ' ELSE ':' END || syn_js(e.v)),
+                         CASE WHEN $stream = 'flat' THEN ', ' ELSE ',' END)
+           END AS members,
+           CASE WHEN $stream IN ('envelope', 'form', 'notime') THEN
+               CASE WHEN src = 'd'
+                    THEN syn_rcb_form(form_plus AND $stream = 'form', source, track, sid, rurl_enc, status,
+                                      ch, ecode, csid, conference_sid, url_encode(rstart), account_sid, dur_v)
+                    ELSE syn_form(kv, form_plus AND $stream = 'form') END
+           END AS body,
+           CASE WHEN $stream = 'envelope' THEN
+               CASE WHEN src = 'd'
+                    THEN syn_rcb_signed(url, source, track, sid, rurl, status, ch, ecode, csid,
+                                        conference_sid, rstart, account_sid, dur_v)
+                    ELSE syn_signed_text(url, kv) END
+           END AS signed
+    FROM vals
 ), syn_cb_good_text AS (
     SELECT *,
            CASE WHEN kind = 'header' THEN NULL
              WHEN $stream = 'flat' THEN
                -- a Python logger: json.dumps(dict(received_at=..., **request.form))
-               syn_kv_json(list_prepend({'k': time_key, 'v': syn_iso(recv, time_off)}, kv), ', ', ': ')
+               concat('{"', time_key, '": "', syn_iso(recv, time_off), '", ', members, '}')
              WHEN $stream = 'envelope' THEN
                -- a Node logger: the whole request, compact JSON. (concat(), not a chain of ||:
                -- each || copies the whole string built so far.)
-               concat('{"received_at":', syn_js(syn_iso(recv, 0)),
-                      ',"method":"POST","url":', syn_js(url),
+               concat('{"received_at":"', syn_iso(recv, 0), '","method":"POST","url":', syn_js(url),
                       ',"headers":{"Host":"voice.example.com","Content-Type":"application/x-www-form-urlencoded; charset=UTF-8",',
-                      '"User-Agent":"TwilioProxy/1.1","X-Home-Region":"us1","X-Twilio-Signature":',
-                      syn_js(CASE WHEN sig_bad THEN syn_hmac_sha1($bad_ipad, $bad_opad, syn_signed_text(url, kv))
-                                  ELSE syn_hmac_sha1($ipad, $opad, syn_signed_text(url, kv)) END),
-                      ',"I-Twilio-Idempotency-Token":', syn_js(token), '},',
-                      CASE pay WHEN 'params' THEN '"params":' || syn_kv_json(kv, ',', ':')
-                               WHEN 'form' THEN '"form":' || syn_kv_json(kv, ',', ':')
-                               ELSE '"body":' || syn_js(syn_form(kv, false)) END,
-                      ',', syn_js(status_key), ':', http_status::VARCHAR, '}')
+                      '"User-Agent":"TwilioProxy/1.1","X-Home-Region":"us1","X-Twilio-Signature":"',
+                      CASE WHEN sig_bad THEN syn_hmac_sha1($bad_ipad, $bad_opad, signed)
+                           ELSE syn_hmac_sha1($ipad, $opad, signed) END,
+                      '","I-Twilio-Idempotency-Token":"', token, '"},',
+                      CASE pay WHEN 'params' THEN '"params":{' WHEN 'form' THEN '"form":{' ELSE '"body":"' END,
+                      CASE pay WHEN 'body' THEN body ELSE members END,
+                      CASE pay WHEN 'body' THEN '"' ELSE '}' END,
+                      ',"', status_key, '":', http_status, '}')
              WHEN $stream = 'form' THEN
-               syn_iso(recv, 0) || CASE WHEN form_plus THEN ' ' ELSE chr(9) END || syn_form(kv, form_plus)
-             WHEN $stream = 'notime' THEN syn_form(kv, false)
+               concat(syn_iso(recv, 0), CASE WHEN form_plus THEN ' ' ELSE chr(9) END, body)
+             WHEN $stream = 'notime' THEN body
              WHEN $stream = 'csv' THEN
-               -- received_at, then Twilio's parameters in their usual order; NULL is empty
-               concat_ws(',', syn_iso(recv, 0), syn_csv(source), syn_csv(track), syn_csv(sid),
-                         syn_csv('https://api.twilio.com/2010-04-01/Accounts/' || account_sid || '/Recordings/' || sid),
-                         syn_csv(status), channels::VARCHAR,
-                         CASE WHEN ev = 0 THEN '0' ELSE coalesce(error_code, 0)::VARCHAR END,
-                         syn_csv(CASE WHEN source = 'Conference' THEN NULL ELSE call_sid END),
-                         syn_csv(conference_sid), syn_csv(syn_rfc2822(start_ts, 0)), syn_csv(account_sid),
-                         syn_csv(CASE WHEN ev = 0 THEN NULL ELSE dur::VARCHAR END))
+               -- received_at, then Twilio's parameters in their usual order; empty = not sent
+               concat(syn_iso(recv, 0), ',', source, ',', coalesce(track, ''), ',', sid, ',', rurl, ',',
+                      status, ',', ch, ',', ecode, ',', coalesce(csid, ''), ',', coalesce(conference_sid, ''),
+                      ',"', rstart, '",', account_sid, ',', coalesce(dur_v, ''))
            END AS good_line
-    FROM syn_cb_values
+    FROM parts
 )
 SELECT CASE WHEN kind = 'header' THEN
                  'received_at,RecordingSource,RecordingTrack,RecordingSid,RecordingUrl,RecordingStatus,'
@@ -110,7 +126,6 @@ SELECT CASE WHEN kind = 'header' THEN
                  left(good_line, floor(length(good_line) * (0.3 + 0.5 * syn_part(syn_h($seed, 'cut', ref), 0)))::INTEGER)
             WHEN reason = 'bad_recording_sid' THEN replace(good_line, sid, 'RE123')
             -- a logger that did not quote CSV fields: the date's comma adds a column
-            WHEN reason = 'wrong_column_count' THEN
-                 replace(good_line, '"' || syn_rfc2822(start_ts, 0) || '"', syn_rfc2822(start_ts, 0))
+            WHEN reason = 'wrong_column_count' THEN replace(good_line, '"' || rstart || '"', rstart)
        END AS line
 FROM syn_cb_good_text

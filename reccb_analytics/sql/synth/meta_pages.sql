@@ -1,10 +1,10 @@
--- Every page of the List API exports: one JSON document per page, as
--- GET /2010-04-01/Accounts/{AccountSid}/Recordings.json returns it. The writer copies this with
--- PARTITION_BY (acct_idx, page), one small file per page, then moves each to its path.
+-- Pages $first_page..$last_page of account $acct_idx's List API export: one JSON document per
+-- page, as GET /2010-04-01/Accounts/{AccountSid}/Recordings.json returns it. The writer copies
+-- this with PARTITION_BY (acct_idx, page), one small file per page, then moves each to its
+-- path. A batch of pages at a time: string_agg holds its groups in memory.
 WITH objs AS (
     SELECT chunk AS acct_idx, page, string_agg(snake_json, ', ' ORDER BY pos) AS items
-    FROM syn_rest_obj
-    WHERE fmt = 'pages'
+    FROM syn_rest_text('pages', $acct_idx, $first_page, $last_page)
     GROUP BY chunk, page
 ), pg AS (
     SELECT p.*, o.items,
