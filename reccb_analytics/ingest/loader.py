@@ -229,10 +229,15 @@ def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
     counts = con.execute("SELECT count(*) FILTER (WHERE NOT skip), "
                          "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM cb_stage").fetchall()[0]
     # Rows appended inside a transaction get rowids from a high base; lines count from it.
-    first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM cb_stage")
+    first, lo, hi, untimed = con.execute(
+        "SELECT coalesce(min(rowid), 0), min(received_at), max(received_at), "
+        "count(*) FILTER (WHERE delivery_id IS NOT NULL AND received_at IS NULL) > 0 "
+        "FROM cb_stage").fetchall()[0]
     where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,
              "first_line": first_line}
-    loaded = int(db.run_sql(con, "ingest/callbacks_insert", where).fetchall()[0][0])
+    loaded = int(db.run_sql(con, "ingest/callbacks_insert",
+                            {**where, "first_received": lo, "last_received": hi,
+                             "has_untimed": bool(untimed)}).fetchall()[0][0])
     db.run_sql(con, "ingest/callbacks_rejects", where).fetchall()
     return int(counts[0]), int(loaded), int(counts[1])
 

@@ -15,5 +15,11 @@ ANTI JOIN (
     GROUP BY delivery_id
     HAVING count(*) > 1
 ) r ON r.delivery_id = s.delivery_id AND s.rowid <> r.first_row
-ANTI JOIN callback_deliveries d ON d.delivery_id = s.delivery_id
+-- A delivery id includes its receive time, so only stored deliveries received within this
+-- piece's time range (or without a time) can match: zone maps skip the rest of the table.
+ANTI JOIN (SELECT delivery_id FROM callback_deliveries
+           WHERE received_at BETWEEN $first_received AND $last_received) d
+     ON d.delivery_id = s.delivery_id
+ANTI JOIN (SELECT delivery_id FROM callback_deliveries WHERE $has_untimed AND received_at IS NULL) u
+     ON u.delivery_id = s.delivery_id
 WHERE s.delivery_id IS NOT NULL
