@@ -19,6 +19,8 @@ from reccb_analytics.sync.dates import (
     parse_rfc2822,
     split,
     subtract,
+    utc_day,
+    worth_splitting,
 )
 from reccb_analytics.sync.ratelimit import RateLimiter, RetryPolicy
 from reccb_analytics.sync.transport import parse_retry_after
@@ -36,6 +38,14 @@ def test_rfc2822_offset_is_honoured() -> None:
     # The SDK would give 22:23 UTC here (it drops the offset); the instant is 21:23 UTC.
     assert parse_rfc2822("Mon, 14 Feb 2022 22:23:00 +0100") == datetime(2022, 2, 14, 21, 23, tzinfo=UTC)
     assert parse_rfc2822("Fri, 14 Oct 2016 21:56:34 +0000") == datetime(2016, 10, 14, 21, 56, 34, tzinfo=UTC)
+
+
+def test_utc_day_of_a_date_with_or_without_offset() -> None:
+    assert utc_day("Fri, 14 Oct 2016 21:56:34 +0000") == date(2016, 10, 14)
+    assert utc_day("Fri, 14 Oct 2016 23:56:34 -0100") == date(2016, 10, 15)
+    assert utc_day("Fri, 14 Oct 2016 00:30:00 +0100") == date(2016, 10, 13)
+    assert utc_day("Fri, 4 Oct 2016 00:30:00 +0000") == date(2016, 10, 4)
+    assert utc_day("not a date") is None and utc_day("") is None
 
 
 def test_subtract_leaves_the_uncovered_days() -> None:
@@ -67,16 +77,37 @@ def test_settled_means_listed_after_the_last_day_ended_plus_grace() -> None:
 
 
 def test_split_of_a_newest_first_page() -> None:
-    # A 100-day window whose first page of 1000 covered its last 10 days (100 a day): those 10
-    # days become windows of about 750 (2 of 5 days); the 90 older days, of which the page said
-    # nothing, at most max_parts windows at the same density (90 x 100 / 750 -> 12, capped to 8).
+    # A 100-day window whose first page of 1000 covered its last 10 days (100 a day): windows
+    # hold 0.85 page at that density, 8 days. The page's 10 days make 2 windows of 5 days; going
+    # back from them, up to max_parts=8 windows of 8 days (days 26-89); the 26 oldest days, of
+    # which the page said nothing, at most far_parts=8 windows (26 = 4+4+3+3+3+3+3+3). Oldest first.
     window = Window(day(0), day(99))
     pages_days = [day(90 + i % 10) for i in range(1000)]
-    parts = split(window, 1000, pages_days, 1000, max_parts=8)
+    parts = split(window, 1000, pages_days, 1000, max_parts=8, far_parts=8)
+    assert len(parts) == 18 and parts[0].first == day(0) and parts[-1].last == day(99)
     assert parts[-2:] == [Window(day(90), day(94)), Window(day(95), day(99))]
-    assert len(parts) == 10 and parts[0].first == day(0)
-    assert [p.days for p in parts[:8]] == [12, 12, 11, 11, 11, 11, 11, 11]
+    assert [p.days for p in parts[8:16]] == [8] * 8 and parts[8].first == day(26)
+    assert [p.days for p in parts[:8]] == [4, 4, 3, 3, 3, 3, 3, 3]
     assert all(a.last + timedelta(days=1) == b.first for a, b in itertools.pairwise(parts))
+
+
+def test_split_of_a_sparse_page_needs_no_far_windows() -> None:
+    # 1000 items over the last 100 days of 150 (10 a day): windows of 85 days; the 50 older
+    # days fit in one window of that size, so nothing is left for far windows.
+    window = Window(day(0), day(149))
+    parts = split(window, 1000, [day(50 + i % 100) for i in range(1000)], 1000)
+    assert parts == [Window(day(0), day(49)), Window(day(50), day(99)), Window(day(100), day(149))]
+
+
+def test_a_window_of_about_two_pages_is_paged_through_not_split() -> None:
+    # The first page covered 4 of 5 days (250 a day): about 1250 in the window, under two
+    # pages, so paging on costs one request and wastes none; 10 days at that density would be
+    # 2500, worth splitting. A one-day window cannot be split at all.
+    days = [day(1 + i % 4) for i in range(1000)]
+    assert not worth_splitting(Window(day(0), day(4)), 1000, days, 1000)
+    assert worth_splitting(Window(day(-5), day(4)), 1000, days, 1000)
+    assert not worth_splitting(Window(day(4), day(4)), 1000, [day(4)] * 1000, 1000)
+    assert worth_splitting(Window(day(0), day(4)), 1000, [], 1000)  # the page said nothing
 
 
 def test_split_always_makes_progress() -> None:

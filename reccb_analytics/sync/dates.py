@@ -2,8 +2,9 @@
 
 The Recordings list filters only by the UTC day of ``date_created`` (``DateCreated``,
 ``DateCreated>`` and ``DateCreated<`` take ``YYYY-MM-DD`` and are inclusive). So discovery walks
-windows of whole UTC days. A window that returns more than one page is split into smaller
-windows listed in parallel; a one-day window is paged through.
+windows of whole UTC days. A window whose first page shows it holds more than about two pages
+is split into smaller windows listed in parallel; a smaller one, and a one-day window, is paged
+through.
 
 A listed window is *settled* once its listing started after the window's last day had ended
 (plus a grace for the API's indexing lag): no recording can be created in it any more, so it
@@ -15,6 +16,7 @@ need not be listed again to discover recordings. It is listed again anyway when 
 from __future__ import annotations
 
 import email.utils
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +29,19 @@ def parse_rfc2822(text: str) -> datetime:
 
 def utc_day(text: str) -> date | None:
     """The UTC day of an RFC 2822 date, or None if it cannot be read."""
+    if len(text) == 31 and text.endswith(" +0000"):
+        # Twilio's usual form, e.g. "Fri, 14 Oct 2016 21:56:34 +0000": at offset zero the day
+        # is the date written, so parse each distinct date once (a page has a few days).
+        return _utc_day_of(text[:16])
+    return _parsed_day(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_day_of(day_part: str) -> date | None:
+    return _parsed_day(day_part + " 00:00:00 +0000")
+
+
+def _parsed_day(text: str) -> date | None:
     try:
         return parse_rfc2822(text).date()
     except (TypeError, ValueError, IndexError):
@@ -86,30 +101,52 @@ def is_settled(last: date, listed_at: datetime, grace: timedelta) -> bool:
 
 
 def split(window: Window, page_items: int, item_days: list[date], page_size: int,
-          max_parts: int = 16) -> list[Window]:
-    """Split a window whose first page was not the last into smaller windows.
+          max_parts: int = 64, far_parts: int = 8, fill: float = 0.85) -> list[Window]:
+    """Split a window whose first page was not the last into smaller windows, oldest first.
 
-    The first page tells how dense the days it spanned are. The part of the window from the
-    oldest day on that page to the window's end (where a newest-first listing found its items)
-    is cut into pieces of about 0.75 page at that density; the older part, of which the page
-    said nothing, into at most ``max_parts`` pieces at the same density, each split again later
-    if it is still more than a page. Correctness never depends on these guesses.
+    The first page (newest first) tells how dense the days it spanned are; windows are sized to
+    hold about ``fill`` of a page at that density. That applies to the days from the oldest day
+    on the page to the window's end, and to up to ``max_parts`` windows going back from there
+    (recordings near each other in time are usually about as dense). The rest of the older days,
+    of which the page said nothing, is cut into at most ``far_parts`` windows, each split again
+    when it is listed if it is still more than a page. Correctness never depends on these guesses:
+    they only decide how many requests discovery takes.
     """
     in_window = sorted(d for d in item_days if window.first <= d <= window.last)
     if not in_window:
         return _even(window, min(window.days, max(2, max_parts)))
     lo, hi = in_window[0], in_window[-1]
     per_day = page_items / ((hi - lo).days + 1)
-    target = 0.75 * page_size
+    span = max(1, int(fill * page_size // per_day))  # days per window at that density
     out: list[Window] = []
     if lo > window.first:
         older = Window(window.first, lo - timedelta(days=1))
-        out += _even(older, min(older.days, max_parts, max(1, math.ceil(per_day * older.days / target))))
+        near_days = min(older.days, span * max_parts)
+        near = Window(older.last - timedelta(days=near_days - 1), older.last)
+        if near.first > older.first:
+            far = Window(older.first, near.first - timedelta(days=1))
+            out += _even(far, min(far.days, max(1, far_parts)))
+        out += _even(near, math.ceil(near.days / span))
     recent = Window(lo, window.last)
-    out += _even(recent, min(recent.days, max(1, math.ceil(per_day * recent.days / target))))
+    out += _even(recent, math.ceil(recent.days / span))
     if len(out) == 1:  # always make progress: a multi-day window is split in two at least
         out = _even(window, 2)
     return out
+
+
+def worth_splitting(window: Window, page_items: int, item_days: list[date], page_size: int) -> bool:
+    """Whether a multi-day window whose first page was full holds more than about two pages.
+
+    If not, paging through it costs one more request and wastes nothing, while splitting it
+    would throw the first page away and list the same recordings again in smaller windows.
+    """
+    in_window = sorted(d for d in item_days if window.first <= d <= window.last)
+    if window.days < 2:
+        return False
+    if not in_window:
+        return True
+    per_day = page_items / ((in_window[-1] - in_window[0]).days + 1)
+    return per_day * window.days > 2 * page_size
 
 
 def _even(window: Window, parts: int) -> list[Window]:

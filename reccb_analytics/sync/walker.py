@@ -2,14 +2,22 @@
 
 Workers (a bounded pool shared by every account) list day windows, re-fetch recordings by SID
 and fetch usage records; every request goes through one ``Transport`` (one rate limiter, one
-retry policy). They never touch DuckDB: each finished unit of work becomes an event on a bounded
-queue (so a slow writer slows the workers instead of filling the disk), and the calling thread,
-the only one holding the connection, loads spooled files with the ingest's ``load_file`` and
-records what is covered.
+retry policy). They never touch DuckDB and never wait for it: each finished unit of work is
+spooled to disk and becomes an event on a queue, and the calling thread, the only one holding
+the connection, loads spooled files with the ingest's ``load_file`` and records what is covered.
+Only when ``spool_rows`` listed recordings wait on disk for loading do workers hold back new
+listings, so the disk used stays bounded too.
 
-Resumability: a window counts as listed (``sync_coverage``) only in the same step that loads
-its recordings, right after ``load_file`` commits. A kill before that loses the window's work,
-never its correctness: the next run lists it again and the ingest's upsert keeps one row per SID.
+Loading is the slow part of a sync (``load_file`` has a fixed cost per call, and a cost per row
+that a bigger file does not raise), so the writer loads whenever it is free, one account's
+spooled windows at a time, the account with most waiting first: while it loads, the next
+batches grow, so a slow writer ends up making fewer, larger loads (at most ``flush_rows`` rows,
+which bounds DuckDB's memory however large the account).
+
+Resumability: a window counts as listed (``sync_coverage``) only once the load holding its
+recordings has committed: the coverage is written right after ``load_file`` returns. A kill
+before that loses the window's work, never its correctness: the next run lists it again and the
+ingest's upsert keeps one row per SID.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import json
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,7 +38,7 @@ import duckdb
 from ..exceptions import TwilioAuthError, TwilioError
 from . import state
 from .accounts import AccountInfo
-from .dates import Window, cut_at, split, subtract, utc_day
+from .dates import Window, cut_at, split, subtract, utc_day, worth_splitting
 from .pages import Page, split_page
 from .progress import Progress
 from .ratelimit import RetryPolicy
@@ -39,6 +48,7 @@ from .transport import Aborted, AuthRefused, NotFound, Transport, now_utc
 
 API = "2010-04-01"
 REFETCH_CHUNK = 50
+FAR_PARTS = 8  # windows for the old days a first page said nothing of (see dates.split)
 USAGE_CATEGORIES = ("recordingstorage", "recordings")
 
 
@@ -78,14 +88,17 @@ class SyncOptions:
     page_size: int = 1000             # never above 1000 (the API's maximum)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0             # seconds per HTTP request
-    split_parts: int = 48             # at most this many windows for days a page said nothing of
+    split_parts: int = 64             # at most this many windows sized by the density a first
+                                      # page showed, going back from it, per split
     full: bool = False                # list every day in range, ignoring what is covered
     sweep_days: int = 7               # list covered days again once listed this long ago
     settle_grace: timedelta = timedelta(hours=1)
-    batch_rows: int = 2_000           # load an account's spooled recordings once it has this
-                                      # many (loads overlap fetching) ...
-    flush_rows: int = 50_000          # ... and always at this many ...
-    flush_seconds: float = 5.0        # ... or this often, so a kill loses little work
+    batch_rows: int = 2_000           # the free writer loads an account's spooled recordings
+                                      # once it has this many ...
+    flush_rows: int = 50_000          # ... at most this many per load ...
+    flush_seconds: float = 5.0        # ... and any waiting this long, so a kill loses little work
+    spool_rows: int = 1_000_000       # workers start no new listing while this many listed
+                                      # recordings wait on disk for loading
     usage: bool = True                # also fetch Usage Records
 
     def __post_init__(self) -> None:
@@ -95,6 +108,8 @@ class SyncOptions:
             raise ValueError("sweep_days must be between 0 and 39 (deletions stay visible 40 days)")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if not 1 <= self.batch_rows <= self.flush_rows <= self.spool_rows:
+            raise ValueError("need 1 <= batch_rows <= flush_rows <= spool_rows")
 
 
 @dataclass
@@ -114,6 +129,7 @@ class _Buffered:
     window: Window | None = None
     listed_at: datetime | None = None
     gone: list[str] = field(default_factory=list)
+    arrived: float = field(default_factory=time.monotonic)
 
 
 class _AccountRun:
@@ -128,9 +144,8 @@ class _AccountRun:
         self.refetch_pending = 0
         self.refetch_started = False
         self.usage_pending = plan.usage_span is not None
-        self.buffer: list[_Buffered] = []
+        self.buffer: deque[_Buffered] = deque()
         self.buffered_rows = 0
-        self.buffer_since = 0.0
         self.seen_open: set[str] = set()   # workers add; set.add is atomic under the GIL
         self.auth: tuple[str, str] | None = None  # a subaccount's own token, in memory only
         self.started = time.monotonic()
@@ -151,9 +166,11 @@ class Engine:
         self.run_id = run_id
         self.load = load
         self.stop = transport.stop
-        # Bounded, so a writer that cannot keep up slows the workers instead of filling the
-        # disk; each event is one spooled window (about 750 recordings) or less.
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=options.workers * 32)
+        # Unbounded, so a worker never waits for the writer; what bounds the work in flight is
+        # ``spool_rows`` (each event is one spooled window, its recordings on disk, or less).
+        self.events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._room = threading.Condition()
+        self._unloaded = 0  # recordings spooled and not loaded yet (guarded by _room)
         self.runs = {p.account.sid: _AccountRun(p) for p in plans}
         self.pool = _Pool(options.workers)
 
@@ -162,13 +179,12 @@ class Engine:
         try:
             self._submit_initial()
             while not all(r.done for r in self.runs.values()):
-                try:
-                    self._handle(self.events.get(timeout=0.25))
-                    while True:  # take in everything that is ready: it is only bookkeeping
-                        self._handle(self.events.get_nowait())
-                except queue.Empty:
-                    pass
-                self._flush_due()
+                # Take in everything that is ready (it is only bookkeeping); wait for more only
+                # when there is nothing to load.
+                self._take_events(wait=0.0 if self._due() else 0.25)
+                run = self._due()
+                if run is not None:
+                    self._flush(run)
                 for run in self.runs.values():
                     self._maybe_finish(run)
         except BaseException:
@@ -196,6 +212,15 @@ class Engine:
             if run.plan.usage_span is not None:
                 self._submit(run, self._fetch_usage, run.plan.usage_span)
 
+    def _take_events(self, wait: float) -> None:
+        try:
+            if wait > 0:
+                self._handle(self.events.get(timeout=wait))
+            while True:
+                self._handle(self.events.get_nowait())
+        except queue.Empty:
+            pass
+
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind, sid = event[0], event[1]
         run = self.runs[sid]
@@ -208,10 +233,10 @@ class Engine:
             self._buffer(run, _Buffered(path, rows, window, listed_at))
             self.progress.advance(sid, window.days, rows)
         elif kind == "split":
+            # The worker has queued the children itself; this event reaches the writer before
+            # any of theirs, so the count never drops to zero early.
             _, _, _, children = event
             run.pending_windows += len(children) - 1
-            for child in children:
-                self._submit(run, self._list_window, child)
         elif kind == "refetched":
             _, _, path, rows, gone = event
             run.refetch_pending -= 1
@@ -248,26 +273,36 @@ class Engine:
         return exc
 
     def _buffer(self, run: _AccountRun, item: _Buffered) -> None:
-        if not run.buffer:
-            run.buffer_since = time.monotonic()
         run.buffer.append(item)
         run.buffered_rows += item.rows
 
-    def _flush_due(self) -> None:
-        now = time.monotonic()
-        for run in self.runs.values():
-            if run.buffer and (run.buffered_rows >= self.options.flush_rows
-                               or now - run.buffer_since >= self.options.flush_seconds):
-                self._flush(run)
-        # Load the biggest batch now rather than later, so loading overlaps fetching. While it
-        # loads, the next batches grow: a slow writer ends up loading fewer, larger files.
-        run = max(self.runs.values(), key=lambda r: r.buffered_rows)
-        if run.buffered_rows >= self.options.batch_rows:
-            self._flush(run)
+    def _due(self) -> _AccountRun | None:
+        """The account whose spooled work to load next, if any is due.
+
+        First whatever has waited ``flush_seconds`` (so a kill loses little), else the account
+        with most recordings waiting once it has ``batch_rows``. Loading the biggest batch as
+        soon as the writer is free keeps loading overlapped with fetching; while it loads, the
+        next batches grow, so a slow writer ends up loading fewer, larger files.
+        """
+        waiting = [r for r in self.runs.values() if r.buffer]
+        if not waiting:
+            return None
+        oldest = min(waiting, key=lambda r: r.buffer[0].arrived)
+        if time.monotonic() - oldest.buffer[0].arrived >= self.options.flush_seconds:
+            return oldest
+        biggest = max(waiting, key=lambda r: r.buffered_rows)
+        return biggest if biggest.buffered_rows >= self.options.batch_rows else None
 
     def _flush(self, run: _AccountRun) -> None:
-        """Load the account's spooled recordings, then record the windows they cover."""
-        items, run.buffer, run.buffered_rows = run.buffer, [], 0
+        """Load the account's oldest spooled work (at most ``flush_rows`` recordings, unless one
+        item alone has more), then record the windows it covers."""
+        items: list[_Buffered] = []
+        rows = 0
+        while run.buffer and (not items or rows + run.buffer[0].rows <= self.options.flush_rows):
+            item = run.buffer.popleft()
+            items.append(item)
+            rows += item.rows
+        run.buffered_rows -= rows
         with_rows = [i.path for i in items if i.rows]
         ingest_id = None
         if with_rows:
@@ -286,6 +321,9 @@ class Engine:
         state.mark_gone(self.con, run.sid, gone, now_utc(), self.run_id)
         for item in items:
             item.path.unlink(missing_ok=True)
+        with self._room:
+            self._unloaded -= rows
+            self._room.notify_all()
 
     def _maybe_finish(self, run: _AccountRun) -> None:
         if run.done or run.pending_windows > 0:
@@ -299,7 +337,7 @@ class Engine:
                 self._submit(run, self._refetch, todo[start:start + REFETCH_CHUNK])
         if run.refetch_pending > 0 or run.usage_pending:
             return
-        if run.buffer:
+        while run.buffer:
             self._flush(run)
         now = now_utc()
         run.report.still_open = len(state.open_set(self.con, run.sid))
@@ -325,7 +363,7 @@ class Engine:
         except BaseException:  # noqa: BLE001 - best effort: the error being raised matters more
             return
         for run in self.runs.values():
-            if run.buffer:
+            while run.buffer:
                 try:
                     self._flush(run)
                 except BaseException:  # noqa: BLE001 - as above
@@ -346,12 +384,20 @@ class Engine:
             self._emit(("error", run.sid, exc))
 
     def _emit(self, event: tuple[Any, ...]) -> None:
-        while not self.stop.is_set():
-            try:
-                self.events.put(event, timeout=0.2)
-                return
-            except queue.Full:
-                continue
+        if not self.stop.is_set():
+            self.events.put(event)
+
+    def _spooled(self, rows: int) -> None:
+        with self._room:
+            self._unloaded += rows
+
+    def _wait_for_room(self) -> None:
+        """Hold a new listing while ``spool_rows`` recordings wait on disk for the writer."""
+        with self._room:
+            while self._unloaded >= self.options.spool_rows:
+                if self.stop.is_set():
+                    raise Aborted()
+                self._room.wait(0.2)
 
     def _get(self, run: _AccountRun, uri: str, params: dict[str, Any] | None,
              parse: Callable[[str], Any] = json.loads) -> Any:
@@ -367,6 +413,7 @@ class Engine:
             return self.transport.get_json(uri, params, auth=run.auth, key=run.sid, parse=parse)
 
     def _list_window(self, run: _AccountRun, window: Window) -> None:
+        self._wait_for_room()
         listed_at = now_utc()
         params: dict[str, Any] | None
         if window.days == 1:
@@ -385,14 +432,21 @@ class Engine:
                 pages += 1
                 next_uri = page.meta.get("next_page_uri")
                 if pages == 1 and next_uri and window.days > 1:
-                    # More than a page: list smaller windows in parallel instead.
                     days = [d for d in (utc_day(o.get("date_created") or "") for o, _ in page.items) if d]
-                    children = split(window, len(page.items), days, self.options.page_size,
-                                     max_parts=self.options.split_parts)
-                    out.close()
-                    path.unlink(missing_ok=True)
-                    self._emit(("split", run.sid, window, children))
-                    return
+                    size = self.options.page_size
+                    if worth_splitting(window, len(page.items), days, size):
+                        # Many pages: list smaller windows in parallel instead. The children are
+                        # queued here, not by the writer, so discovery never waits for a load;
+                        # the event goes first, so the writer counts them before their results.
+                        children = split(window, len(page.items), days, size,
+                                         max_parts=self.options.split_parts, far_parts=FAR_PARTS)
+                        out.close()
+                        path.unlink(missing_ok=True)
+                        self._emit(("split", run.sid, window, children))
+                        for child in children:
+                            self._submit(run, self._list_window, child)
+                        return
+                texts = []
                 for item, text in page.items:
                     sid = item.get("sid")
                     if sid in seen:
@@ -401,8 +455,10 @@ class Engine:
                     seen.add(sid)
                     if sid in open_set:
                         run.seen_open.add(sid)
-                    out.write(text)  # exactly as the API returned it
-                    out.write("\n")
+                    texts.append(text)  # exactly as the API returned it
+                if texts:
+                    texts.append("")
+                    out.write("\n".join(texts))
                 if not next_uri:
                     break
                 if next_uri == uri:
@@ -410,6 +466,7 @@ class Engine:
                 uri, params = next_uri, None
                 if self.stop.is_set():
                     raise Aborted()
+        self._spooled(len(seen))
         self._emit(("window", run.sid, window, path, len(seen), repeated, listed_at))
 
     def _refetch(self, run: _AccountRun, sids: list[str]) -> None:
@@ -426,6 +483,7 @@ class Engine:
                 out.write(text)
                 out.write("\n")
                 rows += 1
+        self._spooled(rows)
         self._emit(("refetched", run.sid, path, rows, gone))
 
     def _fetch_usage(self, run: _AccountRun, span: Window) -> None:
