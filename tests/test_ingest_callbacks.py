@@ -146,3 +146,15 @@ def test_callback_url_option_overrides_missing_url(tmp_path: Path, monkeypatch: 
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT signature_valid FROM callback_deliveries").fetchall() == [(True,)]
     con.close()
+
+
+def test_receive_time_forms(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    log = tmp_path / "times.ndjson"
+    rows = [{"timestamp": 1772704801}, {"timestamp": 1772704802123},
+            {"time": "2026-03-05 10:00:03+01:00"}, {"@timestamp": "Thu, 05 Mar 2026 10:00:04 -0500"}]
+    log.write_text("".join(json.dumps({**r, "RecordingSid": f"RE{i:032d}", "RecordingStatus": "completed"}) + "\n"
+                           for i, r in enumerate(rows)))
+    assert load_file(con, log, kind="callbacks").loaded == 4
+    got = [r[0] for r in con.execute("SELECT received_at FROM callback_deliveries ORDER BY source_line").fetchall()]
+    assert got == [utc(2026, 3, 5, 10, 0, 1), datetime(2026, 3, 5, 10, 0, 2, 123000, tzinfo=timezone.utc),
+                   utc(2026, 3, 5, 9, 0, 3), utc(2026, 3, 5, 15, 0, 4)]

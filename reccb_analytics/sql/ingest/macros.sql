@@ -25,7 +25,10 @@ CREATE OR REPLACE TEMP MACRO reccb_instant_fallback(s) AS
              try_strptime(trim(s), '%d %b %Y %H:%M:%S %z'),
              try_cast(trim(s) AS TIMESTAMPTZ),
              CASE WHEN regexp_full_match(trim(s), '[0-9]{9,10}(\.[0-9]+)?')
-                  THEN to_timestamp(CAST(trim(s) AS DOUBLE)) END);
+                  THEN to_timestamp(CAST(trim(s) AS DOUBLE))
+                  -- epoch milliseconds, as JavaScript loggers write them
+                  WHEN regexp_full_match(trim(s), '[0-9]{12,13}')
+                  THEN to_timestamp(CAST(trim(s) AS DOUBLE) / 1000) END);
 CREATE OR REPLACE TEMP MACRO reccb_instant(s) AS
     coalesce(try_strptime(s, '%a, %d %b %Y %H:%M:%S %z'),
              try_cast(s AS TIMESTAMPTZ),
