@@ -79,8 +79,8 @@ def test_settled_means_listed_after_the_last_day_ended_plus_grace() -> None:
 def test_split_of_a_newest_first_page() -> None:
     # A 100-day window whose first page of 1000 covered its last 10 days (100 a day): windows
     # hold 0.85 page at that density, 8 days. The page's 10 days make 2 windows of 5 days; going
-    # back from them, up to max_parts=8 windows of 8 days (days 26-89); the 26 oldest days, of
-    # which the page said nothing, at most far_parts=8 windows (26 = 4+4+3+3+3+3+3+3). Oldest first.
+    # back from them, max_parts=8 windows of 8 days (days 26-89); the 26 oldest days, of which
+    # the page said nothing, far_parts=8 windows (26 = 4+4+3+3+3+3+3+3). Oldest first.
     window = Window(day(0), day(99))
     pages_days = [day(90 + i % 10) for i in range(1000)]
     parts = split(window, 1000, pages_days, 1000, max_parts=8, far_parts=8)
@@ -95,7 +95,7 @@ def test_split_of_a_sparse_page_needs_no_far_windows() -> None:
     # 1000 items over the last 100 days of 150 (10 a day): windows of 85 days; the 50 older
     # days fit in one window of that size, so nothing is left for far windows.
     window = Window(day(0), day(149))
-    parts = split(window, 1000, [day(50 + i % 100) for i in range(1000)], 1000)
+    parts = split(window, 1000, [day(50 + i % 100) for i in range(1000)], 1000, max_parts=16)
     assert parts == [Window(day(0), day(49)), Window(day(50), day(99)), Window(day(100), day(149))]
 
 

@@ -74,6 +74,7 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
     run_id = state.start_run(con, started, since, until, accounts)
     status, message = "failed", None
     spool = Spool()
+    threshold = state.defer_checkpoints(con, options.wal_mib)
     try:
         infos = _discover(transport, creds, accounts)
         state.record_accounts(con, infos, started)
@@ -96,6 +97,7 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
     finally:
         progress.close()
         spool.close()
+        state.restore_checkpoints(con, threshold)
         state.finish_run(con, run_id, now_utc(), status, message)
 
 

@@ -101,7 +101,7 @@ def is_settled(last: date, listed_at: datetime, grace: timedelta) -> bool:
 
 
 def split(window: Window, page_items: int, item_days: list[date], page_size: int,
-          max_parts: int = 64, far_parts: int = 8, fill: float = 0.85) -> list[Window]:
+          max_parts: int = 16, far_parts: int = 4, fill: float = 0.85) -> list[Window]:
     """Split a window whose first page was not the last into smaller windows, oldest first.
 
     The first page (newest first) tells how dense the days it spanned are; windows are sized to
@@ -109,8 +109,9 @@ def split(window: Window, page_items: int, item_days: list[date], page_size: int
     on the page to the window's end, and to up to ``max_parts`` windows going back from there
     (recordings near each other in time are usually about as dense). The rest of the older days,
     of which the page said nothing, is cut into at most ``far_parts`` windows, each split again
-    when it is listed if it is still more than a page. Correctness never depends on these guesses:
-    they only decide how many requests discovery takes.
+    when it is listed if it holds many pages (the caller lets ``max_parts`` grow with each
+    level, so a long dense history takes few levels, and a short one few empty windows).
+    Correctness never depends on these guesses: they only decide how many requests it takes.
     """
     in_window = sorted(d for d in item_days if window.first <= d <= window.last)
     if not in_window:

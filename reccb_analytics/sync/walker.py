@@ -22,6 +22,7 @@ ingest's upsert keeps one row per SID.
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import threading
@@ -48,32 +49,41 @@ from .transport import Aborted, AuthRefused, NotFound, Transport, now_utc
 
 API = "2010-04-01"
 REFETCH_CHUNK = 50
-FAR_PARTS = 8  # windows for the old days a first page said nothing of (see dates.split)
+# How a split window is cut (see dates.split): up to NEAR_PARTS windows sized by the density of
+# its first page, twice as many at each further level of splitting (at most split_parts), and
+# FAR_PARTS windows for the older days beyond them.
+NEAR_PARTS = 16
+FAR_PARTS = 4
 USAGE_CATEGORIES = ("recordingstorage", "recordings")
 
 
 class _Pool:
-    """Worker threads taking tasks in order. Daemon threads, unlike ThreadPoolExecutor's, so
-    Ctrl-C never waits for a request stuck in flight before the process can exit."""
+    """Worker threads taking tasks by priority (lower first), then in order. Daemon threads,
+    unlike ThreadPoolExecutor's, so Ctrl-C never waits for a request stuck in flight before the
+    process can exit."""
+
+    LISTING, LATER, STOP = 0, 1, 2
 
     def __init__(self, size: int) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._tasks: queue.PriorityQueue[tuple[int, int, Callable[..., None] | None, tuple[Any, ...]]] = \
+            queue.PriorityQueue()
+        self._order = itertools.count()  # next() on a count is atomic under the GIL
         self._threads = [threading.Thread(target=self._work, name=f"reccb-sync-{i}", daemon=True)
                          for i in range(size)]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn: Callable[..., None], *args: Any) -> None:
-        self._tasks.put((fn, args))
+    def submit(self, fn: Callable[..., None], *args: Any, priority: int = LISTING) -> None:
+        self._tasks.put((priority, next(self._order), fn, args))
 
     def _work(self) -> None:
-        while (task := self._tasks.get()) is not None:
-            task[0](*task[1])
+        while (task := self._tasks.get())[2] is not None:
+            task[2](*task[3])
 
     def shutdown(self, wait: float) -> None:
         """Stop the threads once queued tasks are done (they return at once after a stop)."""
         for _ in self._threads:
-            self._tasks.put(None)
+            self._tasks.put((self.STOP, next(self._order), None, ()))
         deadline = time.monotonic() + wait
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -88,7 +98,7 @@ class SyncOptions:
     page_size: int = 1000             # never above 1000 (the API's maximum)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0             # seconds per HTTP request
-    split_parts: int = 64             # at most this many windows sized by the density a first
+    split_parts: int = 256            # at most this many windows sized by the density a first
                                       # page showed, going back from it, per split
     full: bool = False                # list every day in range, ignoring what is covered
     sweep_days: int = 7               # list covered days again once listed this long ago
@@ -99,6 +109,8 @@ class SyncOptions:
     flush_seconds: float = 5.0        # ... and any waiting this long, so a kill loses little work
     spool_rows: int = 1_000_000       # workers start no new listing while this many listed
                                       # recordings wait on disk for loading
+    wal_mib: int = 256                # DuckDB checkpoints every this many MiB of loads (0: its
+                                      # own default, 16 MiB)
     usage: bool = True                # also fetch Usage Records
 
     def __post_init__(self) -> None:
@@ -200,17 +212,15 @@ class Engine:
     def _submit_initial(self) -> None:
         for run in self.runs.values():
             self.progress.start(run.plan.account, run.report.days_planned)
-        # Round-robin over accounts so every account makes progress from the start; usage
-        # records (one or two requests per account) after the recordings.
+        # Round-robin over accounts so every account makes progress from the start. Usage
+        # records (one or two requests per account) come once the account's listing is over
+        # (``_maybe_finish``), so recordings reach the writer, which bounds the sync, first.
         queues = [list(r.plan.windows) for r in self.runs.values()]
         runs = list(self.runs.values())
         while any(queues):
             for run, windows in zip(runs, queues):
                 if windows:
                     self._submit(run, self._list_window, windows.pop())
-        for run in runs:
-            if run.plan.usage_span is not None:
-                self._submit(run, self._fetch_usage, run.plan.usage_span)
 
     def _take_events(self, wait: float) -> None:
         try:
@@ -335,6 +345,8 @@ class Engine:
             for start in range(0, len(todo), REFETCH_CHUNK):
                 run.refetch_pending += 1
                 self._submit(run, self._refetch, todo[start:start + REFETCH_CHUNK])
+            if run.plan.usage_span is not None:
+                self._submit(run, self._fetch_usage, run.plan.usage_span, priority=_Pool.LATER)
         if run.refetch_pending > 0 or run.usage_pending:
             return
         while run.buffer:
@@ -370,8 +382,9 @@ class Engine:
                     return
 
     # ------------------------------------------------------------------ workers
-    def _submit(self, run: _AccountRun, fn: Callable[..., None], *args: Any) -> None:
-        self.pool.submit(self._task, run, fn, *args)
+    def _submit(self, run: _AccountRun, fn: Callable[..., None], *args: Any,
+                priority: int = _Pool.LISTING) -> None:
+        self.pool.submit(self._task, run, fn, *args, priority=priority)
 
     def _task(self, run: _AccountRun, fn: Callable[..., None], *args: Any) -> None:
         if self.stop.is_set():
@@ -412,7 +425,7 @@ class Engine:
             run.auth = (account.sid, account.auth_token)
             return self.transport.get_json(uri, params, auth=run.auth, key=run.sid, parse=parse)
 
-    def _list_window(self, run: _AccountRun, window: Window) -> None:
+    def _list_window(self, run: _AccountRun, window: Window, depth: int = 0) -> None:
         self._wait_for_room()
         listed_at = now_utc()
         params: dict[str, Any] | None
@@ -438,13 +451,16 @@ class Engine:
                         # Many pages: list smaller windows in parallel instead. The children are
                         # queued here, not by the writer, so discovery never waits for a load;
                         # the event goes first, so the writer counts them before their results.
+                        near = min(self.options.split_parts, NEAR_PARTS << min(depth, 16))
                         children = split(window, len(page.items), days, size,
-                                         max_parts=self.options.split_parts, far_parts=FAR_PARTS)
+                                         max_parts=near, far_parts=FAR_PARTS)
                         out.close()
                         path.unlink(missing_ok=True)
                         self._emit(("split", run.sid, window, children))
-                        for child in children:
-                            self._submit(run, self._list_window, child)
+                        # Newest first: the days next to the page are known to hold recordings,
+                        # the far ones (last) may hold none.
+                        for child in reversed(children):
+                            self._submit(run, self._list_window, child, depth + 1)
                         return
                 texts = []
                 for item, text in page.items:
