@@ -17,6 +17,8 @@ interpreter start-up:
 "in loads" is the part of the full sync spent in the ingest's ``load_file`` (seconds/calls):
 the writer's share, which bounds the sync once fetching is parallel; "1st load" is when the
 first one started, "fetched" when the last listing or fetch ended (seconds into the sync).
+"CPU" is the processor time the phase used (client + server process, user + system): on a
+machine of few cores it bounds how fast the sync can be, whatever its concurrency.
 
 Usage (from the repository root)::
 
@@ -49,6 +51,7 @@ def start_server(recordings: int, latency: float, days: int) -> tuple[subprocess
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
+    info["pid"] = proc.pid
     return proc, info
 
 
@@ -73,20 +76,35 @@ def child_env(info: dict) -> dict[str, str]:
     return env
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_phase(phase: str, info: dict, db: Path, options: dict) -> dict:
+    server_cpu = process_cpu(info["pid"])
     done = subprocess.run([sys.executable, __file__, "--phase", phase, "--db", str(db),
                            "--options", json.dumps(options)],
                           cwd=ROOT, env=child_env(info), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"phase {phase} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["cpu"] += process_cpu(info["pid"]) - server_cpu
+    return result
 
 
 # ------------------------------------------------------------------ child phases
+def cpu_now() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def phase_sdk() -> dict:
     from reccb_analytics.sync.client import build_client, credentials_from_env
 
     client = build_client(credentials_from_env())
+    cpu = cpu_now()
     started = time.perf_counter()
     sids = [a.sid for a in client.api.v2010.accounts.list(page_size=1000)]
     count = 0
@@ -99,7 +117,7 @@ def phase_sdk() -> dict:
              rec.date_updated, rec.start_time, rec.error_code, rec.media_url, rec.uri,
              rec.encryption_details, rec.subresource_uris, rec.api_version)
             count += 1
-    return {"seconds": time.perf_counter() - started, "recordings": count}
+    return {"seconds": time.perf_counter() - started, "recordings": count, "cpu": cpu_now() - cpu}
 
 
 def phase_sync(db: str, options: dict) -> dict:
@@ -131,6 +149,7 @@ def phase_sync(db: str, options: dict) -> dict:
     ingest.load_file = timed_load  # type: ignore[assignment]
     transport.Transport.get_json = timed_get  # type: ignore[method-assign]
     con = open_database(db)
+    cpu = cpu_now()
     started = time.perf_counter()
     try:
         report = sync(con, options=SyncOptions(**options))
@@ -138,7 +157,7 @@ def phase_sync(db: str, options: dict) -> dict:
     finally:
         con.close()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "recordings": stored, "listed": report.total("listed"),
+    return {"seconds": seconds, "cpu": cpu_now() - cpu, "recordings": stored, "listed": report.total("listed"),
             "requests": report.total("requests"), "loaded": report.total("loaded"),
             "load_seconds": in_load[0], "loads": in_load[1],
             "first_load": first_load[0] - started if first_load[0] else None,
@@ -197,7 +216,7 @@ def main() -> None:
           f"warmed up; sync options: {options or 'defaults'}")
     print(f"{'recordings':>10}  {'SDK walk':>9}  {'full sync':>9}  {'speed-up':>8}  "
           f"{'in loads':>9}  {'1st load':>8}  {'fetched':>7}  {'re-sync':>8}  {'requests':>8}  "
-          f"{'RSS sync':>9}  {'RSS SDK':>8}")
+          f"{'RSS sync':>9}  {'RSS SDK':>8}  {'CPU SDK':>8}  {'CPU sync':>8}")
     for size in (int(s) for s in args.sizes.split(",")):
         for r in bench(size, args.latency, args.days, options, args.repeat):
             s = r["sync"]
@@ -206,7 +225,8 @@ def main() -> None:
                   f"{s['load_seconds']:>6.1f}s/{s['loads']:<2}  {s['first_load'] or 0:>7.1f}s  "
                   f"{s['fetched']:>6.1f}s  {r['again']['seconds']:>7.2f}s  "
                   f"{s['requests']:>8,}  {s['peak_rss_mb']:>7.0f}MB  "
-                  f"{r['sdk']['peak_rss_mb']:>6.0f}MB", flush=True)
+                  f"{r['sdk']['peak_rss_mb']:>6.0f}MB  {r['sdk']['cpu']:>7.1f}s  "
+                  f"{s['cpu']:>7.1f}s", flush=True)
 
 
 if __name__ == "__main__":

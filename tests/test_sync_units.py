@@ -203,7 +203,10 @@ def test_split_page_reserialises_multiline_items_and_rejects_truncation() -> Non
 
     page = split_page('{"recordings": [{\n  "sid": "RE1"\n}]}', "recordings")
     assert page.items == [({"sid": "RE1"}, '{"sid": "RE1"}')]
+    spaced = split_page('{"recordings": [{"sid":"RE1"} ,\n {"sid":"RE2"}\t]}', "recordings")
+    assert spaced.items == [({"sid": "RE1"}, '{"sid":"RE1"}'), ({"sid": "RE2"}, '{"sid":"RE2"}')]
     for broken in ('{"recordings": [{"sid": "RE1"}, {"sid": "RE', '{"recordings": []', '', '[1]',
-                   '{"recordings": []} trailing'):
+                   '{"recordings": []} trailing', '{"recordings": [{"sid": "RE1"},]}',
+                   '{"recordings": [{"sid": "RE1"} {"sid": "RE2"}]}', '{"recordings": [{"sid": "RE1"}'):
         with pytest.raises(ValueError):
             split_page(broken, "recordings")

@@ -14,6 +14,7 @@ from typing import Any
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
+_SPACE = (" ", "\t", "\n", "\r")
 
 
 class Page:
@@ -72,13 +73,26 @@ def split_page(text: str, key: str) -> Page:
 def _items(text: str, i: int, out: list[tuple[dict[str, Any], str]]) -> int:
     if i < len(text) and text[i] == "]":
         return i + 1
+    scan = _DECODER.scan_once  # raw_decode without its wrapper: this runs once per item
     while True:
         start = i
-        obj, i = _DECODER.raw_decode(text, i)
+        try:
+            obj, i = scan(text, i)
+        except StopIteration:
+            raise ValueError(f"expected a JSON value at {start}") from None
         raw = text[start:i]
         if isinstance(obj, dict):
             # One object per line in NDJSON: re-serialise the rare item written over several lines.
             out.append((obj, raw if "\n" not in raw and "\r" not in raw else json.dumps(obj, ensure_ascii=False)))
+        # Twilio writes compact JSON: look at the next character before reaching for the regex.
+        char = text[i:i + 1]
+        if char == ",":
+            i += 1
+            if text[i:i + 1] in _SPACE:
+                i = _skip(text, i)
+            continue
+        if char == "]":
+            return i + 1
         i = _skip(text, i)
         if i < len(text) and text[i] == ",":
             i = _skip(text, i + 1)
