@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -123,15 +124,14 @@ def phase_sdk() -> dict:
 def phase_sync(db: str, options: dict) -> dict:
     from reccb_analytics import ingest
     from reccb_analytics.db import open_database
-    from reccb_analytics.sync import SyncOptions, sync
-    from reccb_analytics.sync import transport
+    from reccb_analytics.sync import SyncOptions, sync, transport
 
     # Time spent in the ingest's load_file (the writer's share), to show what bounds the sync,
     # when the first load started and when the last request ended.
     load_file, in_load, first_load, last_request = ingest.load_file, [0.0, 0], [0.0], [0.0]
     get_json = transport.Transport.get_json
 
-    def timed_load(*args: object, **kwargs: object) -> object:
+    def timed_load(*args: Any, **kwargs: Any) -> Any:
         begin = time.perf_counter()
         first_load[0] = first_load[0] or begin
         try:
@@ -140,9 +140,9 @@ def phase_sync(db: str, options: dict) -> dict:
             in_load[0] += time.perf_counter() - begin
             in_load[1] += 1
 
-    def timed_get(*args: object, **kwargs: object) -> object:
+    def timed_get(*args: Any, **kwargs: Any) -> Any:
         try:
-            return get_json(*args, **kwargs)  # type: ignore[arg-type]
+            return get_json(*args, **kwargs)
         finally:
             last_request[0] = max(last_request[0], time.perf_counter())
 
@@ -157,7 +157,8 @@ def phase_sync(db: str, options: dict) -> dict:
     finally:
         con.close()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "cpu": cpu_now() - cpu, "recordings": stored, "listed": report.total("listed"),
+    return {"seconds": seconds, "cpu": cpu_now() - cpu, "recordings": stored,
+            "listed": report.total("listed"),
             "requests": report.total("requests"), "loaded": report.total("loaded"),
             "load_seconds": in_load[0], "loads": in_load[1],
             "first_load": first_load[0] - started if first_load[0] else None,

@@ -73,7 +73,8 @@ def split_page(text: str, key: str) -> Page:
 def _items(text: str, i: int, out: list[tuple[dict[str, Any], str]]) -> int:
     if i < len(text) and text[i] == "]":
         return i + 1
-    scan = _DECODER.scan_once  # raw_decode without its wrapper: this runs once per item
+    # raw_decode without its Python wrapper: this runs once per item.
+    scan = _DECODER.scan_once  # type: ignore[attr-defined]
     while True:
         start = i
         try:
