@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from reccb_analytics.db import open_database
+from reccb_analytics.exceptions import InputError
 from reccb_analytics.ingest import chunks, load_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -67,3 +69,56 @@ def test_pieces_are_cut_at_line_ends(tmp_path: Path) -> None:
         seen.append(text)
     assert b"".join(seen) == source.read_bytes()
     assert len(seen) > 10
+
+
+def _callback(sid: int, status: str, received: str | None) -> str:
+    fields = {"AccountSid": "AC" + "a" * 32, "CallSid": "CA" + f"{sid:032x}",
+              "RecordingSid": "RE" + f"{sid:032x}", "RecordingStatus": status}
+    if received is not None:
+        fields["received_at"] = received
+    return json.dumps(fields)
+
+
+@pytest.mark.parametrize("chunk_bytes", [150, 10_000_000])
+def test_repeats_across_pieces_and_files_are_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        chunk_bytes: int) -> None:
+    # Hand-worked: 4 distinct timed deliveries + 1 untimed one. The file repeats delivery 1
+    # (same time, same parameters) after the others and the untimed one twice, so with pieces of
+    # ~1 line each the repeats sit in later pieces than their first copies.
+    lines = [_callback(1, "in-progress", "2026-03-01T10:00:00Z"),
+             _callback(1, "completed", "2026-03-01T10:01:00Z"),
+             _callback(2, "in-progress", "2026-03-01T10:02:00Z"),
+             _callback(3, "absent", None),
+             _callback(2, "completed", "2026-03-01T10:03:00Z"),
+             _callback(1, "in-progress", "2026-03-01T10:00:00Z"),  # repeat of line 1
+             _callback(3, "absent", None)]                          # repeat of line 4
+    first = tmp_path / "first.ndjson"
+    first.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk_bytes)
+    con = open_database(tmp_path / "store.duckdb")
+    r = load_file(con, first, kind="callbacks")
+    assert (r.records_read, r.loaded, r.duplicates, r.rejected) == (7, 5, 2, 0)
+    assert [row[0] for row in con.execute(
+        "SELECT source_line FROM callback_deliveries ORDER BY source_line").fetchall()] == [1, 2, 3, 4, 5]
+    # A rotated log overlapping the stored range: two old deliveries, one untimed repeat, one new.
+    second = tmp_path / "second.ndjson"
+    second.write_text("\n".join([lines[4], lines[3], _callback(4, "completed", "2026-03-01T10:04:00Z"),
+                                 lines[2]]) + "\n")
+    r = load_file(con, second, kind="callbacks")
+    assert (r.records_read, r.loaded, r.duplicates, r.rejected) == (4, 1, 3, 0)
+    assert con.execute("SELECT count(*), count(DISTINCT delivery_id) FROM callback_deliveries").fetchall() == [(6, 6)]
+
+
+def test_corrupt_gzip_in_pieces_stops_the_file_and_leaves_the_store(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    data = "".join(_callback(i, "completed", f"2026-03-01T10:{i % 60:02d}:00Z") + "\n" for i in range(2000))
+    whole = gzip.compress(data.encode())
+    broken = tmp_path / "broken.ndjson.gz"
+    broken.write_bytes(whole[: len(whole) // 2])
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(chunks, "COPY_BLOCK", 1024)
+    con = open_database(tmp_path / "store.duckdb")
+    with pytest.raises(InputError, match="gzip"):
+        load_file(con, broken, kind="callbacks")
+    assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]

@@ -17,9 +17,12 @@ ANTI JOIN (
 ) r ON r.delivery_id = s.delivery_id AND s.rowid <> r.first_row
 -- A delivery id includes its receive time, so only stored deliveries received within this
 -- piece's time range (or without a time) can match: zone maps skip the rest of the table.
+-- $check_timed / $check_untimed are false when nothing stored (before this file, or from its
+-- earlier pieces) can overlap: rows this transaction already appended have no zone maps,
+-- and scanning them again for every piece made big files quadratic.
 ANTI JOIN (SELECT delivery_id FROM callback_deliveries
-           WHERE received_at BETWEEN $first_received AND $last_received) d
+           WHERE $check_timed AND received_at BETWEEN $first_received AND $last_received) d
      ON d.delivery_id = s.delivery_id
-ANTI JOIN (SELECT delivery_id FROM callback_deliveries WHERE $has_untimed AND received_at IS NULL) u
+ANTI JOIN (SELECT delivery_id FROM callback_deliveries WHERE $check_untimed AND received_at IS NULL) u
      ON u.delivery_id = s.delivery_id
 WHERE s.delivery_id IS NOT NULL
