@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -144,3 +145,31 @@ def test_state_columns_unchanged_by_reingest(con: duckdb.DuckDBPyConnection, tmp
     copy.write_text((REC / "page1.json").read_text() + " ")
     load_file(con, copy, kind="recordings")
     assert con.execute(state).fetchall() == before
+
+
+def test_within_one_file_the_newest_then_most_final_state_wins(con: duckdb.DuckDBPyConnection,
+                                                                 tmp_path: Path) -> None:
+    """Several states of one SID in one file, in an order that differs from their age."""
+    def rec(sid: str, status: str, updated: str | None, duration: str | None = None) -> str:
+        return json.dumps({"sid": sid, "account_sid": "AC" + "1" * 32, "status": status,
+                           "date_updated": updated, "duration": duration})
+    a, b, c, d = ("RE" + ch * 32 for ch in "abcd")
+    lines = [
+        rec(a, "in-progress", "Mon, 02 Mar 2026 10:00:00 +0000"),
+        rec(a, "completed", "Mon, 02 Mar 2026 10:05:00 +0000", "300"),   # newest: wins
+        rec(a, "in-progress", "Mon, 02 Mar 2026 10:01:00 +0000"),        # later line, older
+        rec(b, "completed", "Mon, 02 Mar 2026 11:00:00 +0100", "12"),    # same instant as next:
+        rec(b, "processing", "Mon, 02 Mar 2026 10:00:00 +0000"),         # the final status wins
+        rec(c, "completed", None, "7"),                                  # no date_updated ...
+        rec(c, "in-progress", "Mon, 02 Mar 2026 09:00:00 +0000"),        # ... loses to any date
+        rec(d, "absent", "Mon, 02 Mar 2026 09:00:00 +0000", "0"),
+        rec(d, "absent", "Mon, 02 Mar 2026 09:00:00 +0000", "1"),        # full tie: later line
+    ]
+    path = tmp_path / "states.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    result = load_file(con, path, kind="recordings")
+    assert (result.records_read, result.loaded, result.duplicates, result.rejected) == (9, 4, 5, 0)
+    assert (row(con, a)["status"], row(con, a)["duration_s"]) == ("completed", 300)
+    assert (row(con, b)["status"], row(con, b)["duration_s"]) == ("completed", 12)
+    assert (row(con, c)["status"], row(con, c)["date_updated"]) == ("in-progress", utc(2026, 3, 2, 9))
+    assert row(con, d)["duration_s"] == 1
