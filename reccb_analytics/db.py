@@ -171,16 +171,36 @@ def open_database(path: str | os.PathLike[str] | None = None, *, read_only: bool
             applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
             missing = [number for number, _ in schema_migrations() if number not in applied]
             if missing:
-                raise DatabaseError(
-                    f"{db_path} lacks schema migration(s) {missing} that this reccb needs; run "
-                    "any writing command (e.g. reccb ingest) once to migrate it"
-                )
+                # A store written by an older reccb: migrate it now if nobody else has it open
+                # (a moment's write lock), so reports keep working after an upgrade.
+                con.close()
+                reason = _migrate_now(db_path)
+                if reason is not None:
+                    raise DatabaseError(
+                        f"{db_path} lacks schema migration(s) {missing} that this reccb needs and "
+                        f"could not be migrated now ({reason}); run any writing command "
+                        "(e.g. reccb ingest) once to migrate it")
+                return open_database(db_path, read_only=True, timeout=timeout, quiet=quiet)
         else:
             migrate(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _migrate_now(db_path: Path) -> str | None:
+    """Apply missing migrations through a short writable connection; the reason when not."""
+    try:
+        writer = duckdb.connect(str(db_path))
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    try:
+        writer.execute("SET TimeZone = 'UTC'")
+        migrate(writer)
+    finally:
+        writer.close()
+    return None
 
 
 def connect(path: str | os.PathLike[str] | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -32,7 +32,11 @@ def sample_dir() -> Path:
 
 
 def _fingerprint(folder: Path) -> str:
+    from .db import latest_schema_version
+
     digest = hashlib.sha256()
+    # a new schema (or ingest) version builds the sample store afresh
+    digest.update(f"schema {latest_schema_version()}\n".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -46,12 +46,36 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
         reccb_analytics.connect(other)
 
 
-def test_store_missing_a_migration_is_refused_read_only(db_path: Path) -> None:
+def _drop_latest_migration(db_path: Path) -> None:
     con = db.open_database(db_path)
     con.execute("DELETE FROM schema_version WHERE version = $v", {"v": db.latest_schema_version()})
     con.close()
-    with pytest.raises(DatabaseError, match="lacks schema migration"):
-        db.open_database(db_path, read_only=True)
+
+
+def test_store_missing_a_migration_is_migrated_by_a_read_only_open(db_path: Path) -> None:
+    _drop_latest_migration(db_path)
+    con = db.open_database(db_path, read_only=True)
+    assert db.current_schema_version(con) == db.latest_schema_version()
+    con.close()
+
+
+def test_store_missing_a_migration_held_by_a_reader_is_refused(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _drop_latest_migration(db_path)
+    # Another process reading the store: no writable connection can be had to migrate it.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('open', flush=True); time.sleep(60)", str(db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(DatabaseError, match="lacks schema migration"):
+            db.open_database(db_path, read_only=True, timeout=0)
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_connect_is_read_only(db_path: Path) -> None:
