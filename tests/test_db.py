@@ -66,8 +66,8 @@ def test_store_missing_a_migration_held_by_a_reader_is_refused(db_path: Path) ->
     _drop_latest_migration(db_path)
     # Another process reading the store: no writable connection can be had to migrate it.
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('open', flush=True); time.sleep(60)", str(db_path)],
+        [sys.executable, "-c", ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+                                "print('open', flush=True); time.sleep(60)"), str(db_path)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"

@@ -15,8 +15,8 @@ import gzip
 import os
 import queue
 import shutil
-import threading
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..exceptions import InputError
 
-CHUNK_BYTES = int(os.environ.get("RECCB_CHUNK_BYTES", 192 * 1024 * 1024))
+CHUNK_BYTES = int(os.environ.get("RECCB_CHUNK_BYTES") or 192 * 1024 * 1024)
 GZIP_EXPANSION = 10  # a gzip file this much smaller than a chunk is read by DuckDB directly
 COPY_BLOCK = 8 * 1024 * 1024
 
@@ -83,7 +83,7 @@ def line_chunks(path: Path, compression: str, size_bytes: int,
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _hand_over(ready: "queue.Queue[Chunk | BaseException | None]", item: Chunk | BaseException | None,
+def _hand_over(ready: queue.Queue[Chunk | BaseException | None], item: Chunk | BaseException | None,
                stop: threading.Event) -> bool:
     while not stop.is_set():
         try:
@@ -95,7 +95,7 @@ def _hand_over(ready: "queue.Queue[Chunk | BaseException | None]", item: Chunk |
 
 
 def _write_pieces(path: Path, compression: str, chunk_bytes: int, folder: Path,
-                  ready: "queue.Queue[Chunk | BaseException | None]", stop: threading.Event) -> None:
+                  ready: queue.Queue[Chunk | BaseException | None], stop: threading.Event) -> None:
     opener = gzip.open if compression == "gzip" else open
     try:
         with opener(path, "rb") as source:  # type: ignore[operator]
@@ -126,5 +126,5 @@ def _write_pieces(path: Path, compression: str, chunk_bytes: int, folder: Path,
                 first_line += lines
                 index += 1
         _hand_over(ready, None, stop)
-    except BaseException as exc:  # handed to the caller's thread, raised there
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
         _hand_over(ready, exc, stop)

@@ -239,7 +239,7 @@ class _StoredRange:
     untimed: bool = False
 
     @classmethod
-    def of_store(cls, con: duckdb.DuckDBPyConnection) -> "_StoredRange":
+    def of_store(cls, con: duckdb.DuckDBPyConnection) -> _StoredRange:
         low, high, untimed = con.execute(
             "SELECT min(received_at), max(received_at), "
             "count(*) FILTER (WHERE received_at IS NULL) > 0 FROM callback_deliveries").fetchall()[0]
