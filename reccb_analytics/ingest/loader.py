@@ -294,8 +294,10 @@ def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str
                          "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM rec_stage").fetchall()[0]
     db.run_sql(con, "ingest/recordings_best")
     loaded = _scalar(con, "SELECT count(*) FILTER (WHERE newer) FROM rec_best")
-    db.run_sql(con, "ingest/recordings_merge",
-               {"now": _now(), "source_file": label, "ingest_id": ingest_id}).fetchall()
+    stamp = {"now": _now(), "source_file": label, "ingest_id": ingest_id}
+    if _scalar(con, "SELECT count(*) FILTER (WHERE stored) > 0 FROM rec_best"):
+        db.run_sql(con, "ingest/recordings_merge", stamp).fetchall()
+    db.run_sql(con, "ingest/recordings_insert", stamp).fetchall()
     first = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM rec_stage")
     db.run_sql(con, "ingest/recordings_rejects",
                {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,

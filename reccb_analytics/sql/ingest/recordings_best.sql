@@ -21,6 +21,7 @@ SELECT b.*,
                                    WHEN 'completed' THEN 3 WHEN 'absent' THEN 3 WHEN 'failed' THEN 3
                                    WHEN 'processing' THEN 2 WHEN 'stopped' THEN 2
                                    WHEN 'in-progress' THEN 1 WHEN 'paused' THEN 1 ELSE 0 END)
-       AS newer
+       AS newer,
+       r.sid IS NOT NULL AS stored
 FROM best b
 LEFT JOIN recordings r ON r.sid = b.sid
