@@ -90,6 +90,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for number, name in schema_migrations():
         if number in applied:
             continue
+        if applied:  # an existing store (not a new one): say why this open takes a moment
+            print(f"reccb: migrating the store to schema {number} ({name})...", file=sys.stderr)
         con.execute("BEGIN TRANSACTION")
         try:
             for statement in split_statements(sql_text(f"schema/{name}")):
