@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +211,20 @@ def test_split_page_reserialises_multiline_items_and_rejects_truncation() -> Non
                    '{"recordings": [{"sid": "RE1"} {"sid": "RE2"}]}', '{"recordings": [{"sid": "RE1"}'):
         with pytest.raises(ValueError):
             split_page(broken, "recordings")
+
+
+def test_spool_concat_keeps_every_byte_in_order(tmp_path: Path) -> None:
+    from reccb_analytics.sync.spool import Spool
+
+    spool = Spool(tmp_path)
+    parts = []
+    for i, body in enumerate([b'{"a":1}\n' * 3, b"", b'{"b":"\xc3\xa9"}\n', b"x" * (3 * 1024 * 1024) + b"\n"]):
+        part = spool.new_path("AC1")
+        part.write_bytes(body)
+        parts.append(part)
+    batch = spool.concat("AC1", parts)
+    assert batch not in parts
+    assert batch.read_bytes() == b"".join(p.read_bytes() for p in parts)
+    assert spool.concat("AC1", parts[:1]) == parts[0]  # one file is loaded as it is
+    spool.close()
+    assert not spool.folder.exists()
