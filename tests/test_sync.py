@@ -321,3 +321,24 @@ def test_account_and_day_range_limits(twilio_server: TwilioServer, con) -> None:
     days = con.execute("SELECT account_sid, CAST(date_created AS DATE) FROM recordings ORDER BY 2").fetchall()
     assert days == [(sub.sid, date(2026, 3, d)) for d in (10, 11, 12)]
     assert not [r for r in twilio_server.requests if family.parent.sid + "/" in r.path]
+
+
+def test_sync_loads_on_one_thread_and_gives_the_connection_back_as_it_was(
+        twilio_server: TwilioServer, con, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reccb_analytics import db
+
+    family = populate(twilio_server.store, subaccounts=1, recordings=50, days=5)
+    con.execute("SET threads = 2")
+    seen = []
+    original = db.run_sql
+
+    def observe(c, name, params=None):  # the setting while a load appends recordings
+        if name == "ingest/recordings_insert":
+            seen.append(c.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        return original(c, name, params)
+
+    monkeypatch.setattr(db, "run_sql", observe)
+    sync(con, environ=twilio_server.env(family.parent), options=options())
+    assert seen and set(seen) == {1}
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
+    assert len(stored(con)) == 50

@@ -75,6 +75,7 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
     status, message = "failed", None
     spool = Spool()
     threshold = state.defer_checkpoints(con, options.wal_mib)
+    threads = state.limit_threads(con, options.load_threads)
     try:
         infos = _discover(transport, creds, accounts)
         state.record_accounts(con, infos, started)
@@ -98,6 +99,7 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
         progress.close()
         spool.close()
         state.restore_checkpoints(con, threshold)
+        state.restore_threads(con, threads)
         state.finish_run(con, run_id, now_utc(), status, message)
 
 

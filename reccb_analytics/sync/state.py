@@ -48,6 +48,21 @@ def restore_checkpoints(con: duckdb.DuckDBPyConnection, previous: str | None) ->
         db.run_sql(con, "sync/checkpoint_set", {"threshold": previous}).fetchall()
 
 
+def limit_threads(con: duckdb.DuckDBPyConnection, threads: int) -> int | None:
+    """Run this connection's queries on ``threads`` threads; returns the number to restore
+    (None: left as it was)."""
+    if threads <= 0:
+        return None
+    previous = int(db.run_sql(con, "sync/threads_get").fetchall()[0][0])
+    db.run_sql(con, "sync/threads_set", {"threads": threads}).fetchall()
+    return previous
+
+
+def restore_threads(con: duckdb.DuckDBPyConnection, previous: int | None) -> None:
+    if previous is not None:
+        db.run_sql(con, "sync/threads_set", {"threads": previous}).fetchall()
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, finished_at: datetime, status: str,
                message: str | None = None) -> None:
     db.run_sql(con, "sync/run_finish", {"run_id": run_id, "finished_at": finished_at,

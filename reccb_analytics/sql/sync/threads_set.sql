@@ -1,0 +1,2 @@
+-- DuckDB's threads for this connection's queries.
+SET threads = $threads
