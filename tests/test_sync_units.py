@@ -228,3 +228,25 @@ def test_spool_concat_keeps_every_byte_in_order(tmp_path: Path) -> None:
     assert spool.concat("AC1", parts[:1]) == parts[0]  # one file is loaded as it is
     spool.close()
     assert not spool.folder.exists()
+
+
+def test_private_dirs_of_killed_processes_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from reccb_analytics.tempdirs import private_dir
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a PID that no longer exists
+    stale = tmp_path / f"reccb-chunks-{gone.pid}-abc"
+    (stale / "piece").mkdir(parents=True)
+    other_kind = tmp_path / f"reccb-sync-{gone.pid}-abc"
+    other_kind.mkdir()
+    mine = tmp_path / f"reccb-chunks-{os.getpid()}-old"
+    mine.mkdir()
+    made = private_dir("reccb-chunks-", tmp_path)
+    assert made.is_dir() and made.name.startswith(f"reccb-chunks-{os.getpid()}-")
+    assert not stale.exists()            # its process is gone
+    assert other_kind.exists()           # another prefix: not ours to judge
+    assert mine.exists()                 # this process: alive

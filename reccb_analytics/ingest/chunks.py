@@ -15,7 +15,6 @@ import gzip
 import os
 import queue
 import shutil
-import tempfile
 import threading
 import zlib
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import InputError
+from ..tempdirs import private_dir
 
 CHUNK_BYTES = int(os.environ.get("RECCB_CHUNK_BYTES") or 192 * 1024 * 1024)
 GZIP_EXPANSION = 10  # a gzip file this much smaller than a chunk is read by DuckDB directly
@@ -57,7 +57,7 @@ def line_chunks(path: Path, compression: str, size_bytes: int,
     if size_bytes * (GZIP_EXPANSION if compression == "gzip" else 1) <= chunk_bytes:
         yield Chunk(path, compression, 1)
         return
-    folder = Path(tempfile.mkdtemp(prefix="reccb-chunks-", dir=os.environ.get("RECCB_TMPDIR")))
+    folder = private_dir("reccb-chunks-", os.environ.get("RECCB_TMPDIR"))
     ready: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
     writer = threading.Thread(target=_write_pieces, name="reccb-chunks", daemon=True,

@@ -11,42 +11,20 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from ..tempdirs import private_dir
+
 PREFIX = "reccb-sync-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale(base: Path) -> None:
-    """Delete spool folders of sync processes that no longer exist."""
-    for folder in base.glob(f"{PREFIX}*"):
-        try:
-            pid = int(folder.name[len(PREFIX):].split("-", 1)[0])
-        except ValueError:
-            continue
-        if pid != os.getpid() and not _alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Spool:
     """A private folder of NDJSON files; ``close()`` removes it."""
 
     def __init__(self, base: str | os.PathLike[str] | None = None) -> None:
-        root = Path(base) if base is not None else Path(tempfile.gettempdir())
-        remove_stale(root)
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
+        self.folder = private_dir(PREFIX, base)
         self._counter = itertools.count(1)  # next() on a count is atomic under the GIL
 
     def new_path(self, account_sid: str, kind: str = "window") -> Path:
