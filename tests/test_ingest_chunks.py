@@ -122,3 +122,12 @@ def test_corrupt_gzip_in_pieces_stops_the_file_and_leaves_the_store(tmp_path: Pa
         load_file(con, broken, kind="callbacks")
     assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_a_load_gives_the_connection_back_with_its_own_insertion_order_setting(
+        tmp_path: Path, setting: bool) -> None:
+    con = open_database(tmp_path / "store.duckdb")
+    con.execute(f"SET preserve_insertion_order = {str(setting).lower()}")
+    load_file(con, FIXTURES / "callbacks" / "flat.ndjson", kind="callbacks")
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [(setting,)]

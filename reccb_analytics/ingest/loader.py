@@ -118,11 +118,12 @@ def _any_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     an order-preserving append leaves a partly filled row group per batch, which the next
     checkpoint rewrites (a second write of the whole file: 1 s per million deliveries).
     Staging keeps the order: a staged row's position is its line number."""
+    previous = bool(_scalar(con, "SELECT current_setting('preserve_insertion_order')"))
     con.execute("SET preserve_insertion_order = false")
     try:
         yield
     finally:
-        con.execute("RESET preserve_insertion_order")
+        con.execute(f"SET preserve_insertion_order = {str(previous).lower()}")
 
 
 def _now() -> datetime:

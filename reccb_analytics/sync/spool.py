@@ -50,6 +50,9 @@ def _append(source: BinaryIO, target: BinaryIO) -> None:
     the writer thread that concatenates is the one a sync waits for)."""
     size = os.fstat(source.fileno()).st_size
     offset = 0
+    if not hasattr(os, "sendfile"):  # Windows
+        shutil.copyfileobj(source, target, 1024 * 1024)
+        return
     try:
         while offset < size:
             sent = os.sendfile(target.fileno(), source.fileno(), offset, size - offset)
