@@ -339,14 +339,14 @@ def test_a_store_with_data_passes(report_store: Path) -> None:
 
 
 def test_kernel_environment_drops_credentials() -> None:
-    env = {"PATH": "/bin", "HOME": "/h", "TWILIO_AUTH_TOKEN": "9f8e7d6c5b4a" * 2,
+    env = {"PATH": "/bin", "HOME": "/h", "TWILIO_AUTH_TOKEN": "fake-token-not-real",
            "TWILIO_API_SECRET": "s" * 32, "TWILIO_ACCOUNT_SID": PARENT,
            "AWS_SECRET_ACCESS_KEY": "k" * 20, "DB_PASSWORD": "hunter22", "RECCB_DB": "/x.duckdb"}
     assert reports.kernel_environment(env) == {"PATH": "/bin", "HOME": "/h",
                                                "RECCB_DB": "/x.duckdb"}
     # Redaction covers credential-like names but not the account SID (reports show SIDs).
     secrets = reports.secret_values(env)
-    assert set(secrets) == {"9f8e7d6c5b4a" * 2, "s" * 32, "k" * 20, "hunter22"}
+    assert set(secrets) == {"fake-token-not-real", "s" * 32, "k" * 20, "hunter22"}
     assert reports.redact(f"x {'s' * 32} {PARENT}", secrets) == f"x [redacted] {PARENT}"
 
 
@@ -421,8 +421,9 @@ def test_help_has_examples(command: list[str], tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- running (kernels)
 
-FAKE_TOKEN = "tok-3f9c2a7e51d84b06a1c9e2f7d3b5a8c4"
-FAKE_SECRET = "sec-b7e1d4c9a2f85e3016c7d9a4b2e8f1c3"
+# Distinctive values that are visibly not credentials (no 32-hex run like a real token).
+FAKE_TOKEN = "tok-FAKE-not-a-real-token-Zq7Wm4RtYu"
+FAKE_SECRET = "sec-FAKE-not-a-real-secret-Xv2Kp9Lb"
 
 
 def visible_text(html_text: str) -> str:
