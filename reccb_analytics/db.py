@@ -21,6 +21,8 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,20 @@ def _only_comments(chunk: str) -> bool:
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> Any:
     """Execute one packaged statement with bound parameters and return the connection's result."""
     return con.execute(sql_text(name), params or {})
+
+
+@contextmanager
+def temporary_setting(con: duckdb.DuckDBPyConnection, name: str, value: Any) -> Iterator[None]:
+    """Give the DuckDB setting ``name`` the value ``value`` on ``con`` for the block, then put
+    back the value it had (a caller's connection keeps its own settings)."""
+    if not re.fullmatch(r"[a-z_]+", name):
+        raise ValueError(f"not a DuckDB setting name: {name!r}")
+    previous = con.execute("SELECT current_setting($name)", {"name": name}).fetchall()[0][0]
+    con.execute(f"SET {name} = $value", {"value": value})
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = $value", {"value": previous})
 
 
 def schema_migrations() -> list[tuple[int, str]]:

@@ -91,3 +91,17 @@ def test_split_statements_ignores_comment_only_chunks() -> None:
     text = "-- header\nCREATE TABLE a (x INT);\n-- note\nCREATE TABLE b (y INT); -- trailing\n"
     statements = db.split_statements(text)
     assert [s.splitlines()[-1] for s in statements] == ["CREATE TABLE a (x INT)", "CREATE TABLE b (y INT)"]
+
+
+def test_temporary_setting_puts_the_old_value_back_even_after_an_error() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    with pytest.raises(RuntimeError), db.temporary_setting(con, "threads", 1):
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+        raise RuntimeError("a load failed")
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
+    with pytest.raises(ValueError, match="not a DuckDB setting name"):
+        with db.temporary_setting(con, "threads; DROP TABLE x", 1):
+            pass

@@ -24,7 +24,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,7 +99,7 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-class _timed:
+class timed:
     """Log how long a step of a load took (``logging`` at DEBUG: RECCB_LOG=debug)."""
 
     def __init__(self, step: str) -> None:
@@ -112,18 +112,12 @@ class _timed:
         log.debug("%s: %.2fs", self.step, time.perf_counter() - self.started)
 
 
-@contextmanager
-def _any_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _any_order(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Append without keeping the query's row order. Each row already carries its line number;
     an order-preserving append leaves a partly filled row group per batch, which the next
     checkpoint rewrites (a second write of the whole file: 1 s per million deliveries).
     Staging keeps the order: a staged row's position is its line number."""
-    previous = bool(_scalar(con, "SELECT current_setting('preserve_insertion_order')"))
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        con.execute(f"SET preserve_insertion_order = {str(previous).lower()}")
+    return db.temporary_setting(con, "preserve_insertion_order", False)
 
 
 def _now() -> datetime:
@@ -258,7 +252,7 @@ class _StoredRange:
 
 def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
                      token: str | None, callback_url: str | None,
-                     first_line: int = 1, stored: _StoredRange | None = None) -> tuple[int, int, int]:
+                     first_line: int, stored: _StoredRange) -> tuple[int, int, int]:
     if token is not None:
         signatures.register(con, token)
         con.execute(
@@ -276,8 +270,7 @@ def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
         "FROM cb_stage").fetchall()[0]
     where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,
              "first_line": first_line}
-    stored = stored if stored is not None else _StoredRange.of_store(con)
-    with _timed("insert deliveries"), _any_order(con):
+    with timed("insert deliveries"), _any_order(con):
         loaded = int(db.run_sql(con, "ingest/callbacks_insert",
                                 {**where, "first_received": lo, "last_received": hi,
                                  "check_timed": stored.overlaps(lo, hi),
@@ -328,7 +321,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         detect = files.detect_recordings_format if kind == "recordings" else files.detect_callbacks_format
         fmt = detect(sniffed)
     label = origin if origin != "file" else str(file_path)
-    with _timed("sha256"):
+    with timed("sha256"):
         # A file is recognised by its bytes. A sync's spooled batch is not a file anyone
         # ingests twice, and its load must run even when a window's listing repeats an earlier
         # one byte for byte (its last-seen stamps move), so it is not hashed.
@@ -360,17 +353,17 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
         read = loaded = rejected = 0
-        stored = _StoredRange.of_store(con) if kind == "callbacks" else None
+        stored = _StoredRange.of_store(con) if kind == "callbacks" else _StoredRange()
         for piece in pieces:
             # Later pieces see earlier ones' rows (same transaction): repeats across pieces
             # count as duplicates exactly as repeats within one.
             part = replace(sniffed, path=piece.path, compression=piece.compression)
-            with _timed(f"stage lines {piece.first_line}-"):
+            with timed(f"stage lines {piece.first_line}-"):
                 if kind == "callbacks":
                     _stage_callbacks(con, part, fmt)
                 else:
                     _stage_recordings(con, part, fmt)
-            with _timed("write"):
+            with timed("write"):
                 if kind == "callbacks":
                     counts = _write_callbacks(con, ingest_id, label, auth_token, callback_url,
                                               piece.first_line, stored)
@@ -384,7 +377,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             "rejected = $rej, finished_at = $finished WHERE ingest_id = $id",
             {"read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
              "finished": _now(), "id": ingest_id})
-        with _timed("commit"):
+        with timed("commit"):
             con.execute("COMMIT")
     except _READ_ERRORS as exc:
         # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line

@@ -11,12 +11,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .. import db
 from ..exceptions import InputError
 from . import files, signatures
-from .loader import KINDS, FileResult, _timed, load_file
+from .loader import KINDS, FileResult, load_file, timed
 
 # Ingest sessions cap DuckDB's memory so a 5M-line file loads in well under 2 GiB; DuckDB
 # spills to <db>.tmp beyond it. Override with RECCB_MEMORY_LIMIT (e.g. "4GB").
@@ -99,7 +98,7 @@ def ingest_paths(paths: list[str | os.PathLike[str]], *, kind: str,
                                 rate=f"{report.total('records_read') / elapsed:,.0f}/s")
         if bar is not None:
             bar.close()
-        with _timed("checkpoint"):
+        with timed("checkpoint"):
             con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -15,10 +15,12 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from datetime import date
 
 import duckdb
 
+from .. import db
 from ..exceptions import ConfigError, TwilioAuthError
 from . import state
 from .accounts import AccountInfo, fetch_account, list_accounts
@@ -74,8 +76,14 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
     run_id = state.start_run(con, started, since, until, accounts)
     status, message = "failed", None
     spool = Spool()
-    threshold = state.defer_checkpoints(con, options.wal_mib)
-    threads = state.limit_threads(con, options.load_threads)
+    settings = ExitStack()
+    if options.wal_mib > 0:
+        # A sync commits a load every few seconds; with DuckDB's default threshold (16 MiB,
+        # about 15,000 recordings) every other commit would also checkpoint, writing the same
+        # rows a second time. Checkpointing every wal_mib costs less and keeps memory bounded.
+        settings.enter_context(db.temporary_setting(con, "checkpoint_threshold", f"{options.wal_mib} MiB"))
+    if options.load_threads > 0:
+        settings.enter_context(db.temporary_setting(con, "threads", options.load_threads))
     try:
         infos = _discover(transport, creds, accounts)
         state.record_accounts(con, infos, started)
@@ -98,8 +106,7 @@ def sync(con: duckdb.DuckDBPyConnection, *, since: date | None = None, until: da
     finally:
         progress.close()
         spool.close()
-        state.restore_checkpoints(con, threshold)
-        state.restore_threads(con, threads)
+        settings.close()
         state.finish_run(con, run_id, now_utc(), status, message)
 
 

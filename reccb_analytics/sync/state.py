@@ -26,43 +26,6 @@ def start_run(con: duckdb.DuckDBPyConnection, started_at: datetime, since: date 
     return int(rows[0][0])
 
 
-def defer_checkpoints(con: duckdb.DuckDBPyConnection, wal_mib: int) -> str | None:
-    """Let the write-ahead log grow to ``wal_mib`` MiB before DuckDB checkpoints; returns the
-    setting to restore (None: left as it was).
-
-    A sync commits a load every few seconds; with DuckDB's default (16 MiB, about 15,000
-    recordings) every other commit also checkpoints, writing the same rows a second time.
-    Checkpointing every ``wal_mib`` instead costs less in all and keeps memory bounded (rows
-    not checkpointed yet stay in memory).
-    """
-    if wal_mib <= 0:
-        return None
-    previous = str(db.run_sql(con, "sync/checkpoint_get").fetchall()[0][0])
-    db.run_sql(con, "sync/checkpoint_set", {"threshold": f"{wal_mib} MiB"}).fetchall()
-    return previous
-
-
-def restore_checkpoints(con: duckdb.DuckDBPyConnection, previous: str | None) -> None:
-    """Put back the threshold ``defer_checkpoints`` replaced (the next commit may checkpoint)."""
-    if previous is not None:
-        db.run_sql(con, "sync/checkpoint_set", {"threshold": previous}).fetchall()
-
-
-def limit_threads(con: duckdb.DuckDBPyConnection, threads: int) -> int | None:
-    """Run this connection's queries on ``threads`` threads; returns the number to restore
-    (None: left as it was)."""
-    if threads <= 0:
-        return None
-    previous = int(db.run_sql(con, "sync/threads_get").fetchall()[0][0])
-    db.run_sql(con, "sync/threads_set", {"threads": threads}).fetchall()
-    return previous
-
-
-def restore_threads(con: duckdb.DuckDBPyConnection, previous: int | None) -> None:
-    if previous is not None:
-        db.run_sql(con, "sync/threads_set", {"threads": previous}).fetchall()
-
-
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, finished_at: datetime, status: str,
                message: str | None = None) -> None:
     db.run_sql(con, "sync/run_finish", {"run_id": run_id, "finished_at": finished_at,

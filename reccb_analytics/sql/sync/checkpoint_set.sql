@@ -1,2 +1,0 @@
--- Let the write-ahead log grow to $threshold (e.g. '256 MiB') before DuckDB checkpoints.
-SET checkpoint_threshold = $threshold

@@ -1,2 +1,0 @@
--- DuckDB's threads for this connection's queries.
-SET threads = $threads
