@@ -13,7 +13,6 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from ..tempdirs import private_dir
 
@@ -38,27 +37,9 @@ class Spool:
         with open(target, "wb") as out:
             for path in paths:
                 with open(path, "rb") as part:
-                    _append(part, out)
+                    shutil.copyfileobj(part, out, 1024 * 1024)
         return target
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-
-def _append(source: BinaryIO, target: BinaryIO) -> None:
-    """Append ``source`` to ``target`` inside the kernel where it can (no copy through Python:
-    the writer thread that concatenates is the one a sync waits for)."""
-    size = os.fstat(source.fileno()).st_size
-    offset = 0
-    if not hasattr(os, "sendfile"):  # Windows
-        shutil.copyfileobj(source, target, 1024 * 1024)
-        return
-    try:
-        while offset < size:
-            sent = os.sendfile(target.fileno(), source.fileno(), offset, size - offset)
-            if sent == 0:
-                break
-            offset += sent
-    except OSError:
-        source.seek(offset)
-        shutil.copyfileobj(source, target, 1024 * 1024)
