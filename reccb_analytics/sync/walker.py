@@ -221,14 +221,18 @@ class Engine:
         for run in self.runs.values():
             self.progress.start(run.plan.account, run.report.days_planned)
         # Round-robin over accounts so every account makes progress from the start. Usage
-        # records (one or two requests per account) come once the account's listing is over
-        # (``_maybe_finish``), so recordings reach the writer, which bounds the sync, first.
+        # records (two requests per account) are queued now but behind every listing, so
+        # recordings reach the writer, which bounds the sync, first, and the usage is there
+        # when the listing ends instead of being asked for only then.
         queues = [list(r.plan.windows) for r in self.runs.values()]
         runs = list(self.runs.values())
         while any(queues):
             for run, windows in zip(runs, queues):
                 if windows:
                     self._submit(run, self._list_window, windows.pop())
+        for run in runs:
+            if run.plan.usage_span is not None:
+                self._submit(run, self._fetch_usage, run.plan.usage_span, priority=_Pool.LATER)
 
     def _take_events(self, wait: float) -> None:
         try:
@@ -353,8 +357,6 @@ class Engine:
             for start in range(0, len(todo), REFETCH_CHUNK):
                 run.refetch_pending += 1
                 self._submit(run, self._refetch, todo[start:start + REFETCH_CHUNK])
-            if run.plan.usage_span is not None:
-                self._submit(run, self._fetch_usage, run.plan.usage_span, priority=_Pool.LATER)
         if run.refetch_pending > 0 or run.usage_pending:
             return
         while run.buffer:
