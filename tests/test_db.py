@@ -102,6 +102,40 @@ def test_temporary_setting_puts_the_old_value_back_even_after_an_error() -> None
         assert con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
         raise RuntimeError("a load failed")
     assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
-    with pytest.raises(ValueError, match="not a DuckDB setting name"):
-        with db.temporary_setting(con, "threads; DROP TABLE x", 1):
-            pass
+    with pytest.raises(ValueError, match="not a DuckDB setting name"), \
+            db.temporary_setting(con, "threads; DROP TABLE x", 1):
+        pass
+
+
+def test_schema_5_keeps_every_recording_and_one_row_per_sid(db_path: Path, fixtures_dir: Path) -> None:
+    from reccb_analytics import load_file
+
+    exports = sorted((fixtures_dir / "recordings").iterdir())
+    con = db.open_database(db_path)
+    for path in exports:
+        load_file(con, path, kind="recordings")
+    columns = "sid, account_sid, status, date_updated, price, error_code, raw, first_seen_in, last_seen_at"
+    before = con.execute(f"SELECT {columns} FROM recordings ORDER BY sid").fetchall()
+    assert before
+    # A store of schema 4: the table with its PRIMARY KEY, migration 5 not applied yet.
+    con.execute("DELETE FROM schema_version WHERE version = 5")
+    con.execute("CREATE TABLE recordings_v4 AS SELECT * FROM recordings")
+    con.execute("DROP TABLE recordings")
+    con.execute("ALTER TABLE recordings_v4 RENAME TO recordings")
+    con.execute("ALTER TABLE recordings ADD PRIMARY KEY (sid)")
+    con.close()
+
+    con = db.open_database(db_path)
+    assert con.execute(f"SELECT {columns} FROM recordings ORDER BY sid").fetchall() == before
+    assert con.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'recordings'").fetchall() == [(0,)]
+    # Without the index, the ingest alone keeps SIDs unique: every export again, in another
+    # order, each a copy with one more line end (new bytes, so not skipped as already loaded).
+    for number, path in enumerate(reversed(exports)):
+        copy = db_path.parent / f"again-{number}-{path.name}"
+        copy.write_bytes(path.read_bytes() + b"\n")
+        assert load_file(con, copy, kind="recordings").already_ingested is False
+    assert con.execute("SELECT count(*) - count(DISTINCT sid) FROM recordings").fetchall() == [(0,)]
+    state = "sid, status, date_updated, price, error_code, raw, first_seen_in"  # last seen moves
+    assert con.execute(f"SELECT {state} FROM recordings ORDER BY sid").fetchall() == \
+        [(r[0], r[2], r[3], r[4], r[5], r[6], r[7]) for r in before]
+    con.close()

@@ -1,9 +1,11 @@
--- Upsert, step 2 of 2: SIDs not stored yet (rec_best.stored is false) are appended.
+-- Upsert, step 2 of 2: SIDs not stored yet (rec_best.stored is false) are appended, each with
+-- the row rec_best picked for it (its rowid in rec_stage).
 INSERT INTO recordings (sid, account_sid, call_sid, conference_sid, status, source, channels,
     track, duration_s, start_time, date_created, date_updated, price, price_unit, error_code,
     media_url, encrypted, raw, first_seen_at, first_seen_in, last_seen_at, last_seen_in, ingest_id)
-SELECT sid, account_sid, call_sid, conference_sid, status, source, channels,
-    track, duration_s, start_time, date_created, date_updated, price, price_unit, error_code,
-    media_url, encrypted, raw, $now, $source_file, $now, $source_file, $ingest_id
-FROM rec_best
-WHERE NOT stored
+SELECT s.sid, s.account_sid, s.call_sid, s.conference_sid, s.status, s.source, s.channels,
+    s.track, s.duration_s, s.start_time, s.date_created, s.date_updated, s.price, s.price_unit,
+    s.error_code, s.media_url, s.encrypted, s.raw, $now, $source_file, $now, $source_file, $ingest_id
+FROM rec_stage s
+JOIN rec_best b ON s.rowid = b.line_no
+WHERE NOT b.stored

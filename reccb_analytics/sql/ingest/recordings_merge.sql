@@ -3,7 +3,8 @@
 -- INSERT of a large batch is written straight to the database file, where MERGE's inserts
 -- cost 15% more (measured on 160,000 recordings: 2.9 s against 2.5 s for the whole load).
 MERGE INTO recordings r
-USING (SELECT * FROM rec_best WHERE stored) b ON r.sid = b.sid
+USING (SELECT s.*, b.newer FROM rec_stage s JOIN rec_best b ON s.rowid = b.line_no WHERE b.stored) b
+    ON r.sid = b.sid
 WHEN MATCHED AND b.newer THEN UPDATE SET
     account_sid = b.account_sid, call_sid = b.call_sid, conference_sid = b.conference_sid,
     status = b.status, source = b.source, channels = b.channels, track = b.track,

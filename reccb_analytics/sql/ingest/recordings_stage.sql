@@ -34,12 +34,27 @@ WITH named AS (
            try_cast(trim(price_raw) AS DECIMAL(18, 6)) AS price,
            try_cast(trim(error_raw) AS INTEGER) AS error_code_any
     FROM named n
-)
-SELECT
-    skip,
+), judged AS (
+    -- Computed once here: an alias referred to again in the same SELECT is expanded, which
+    -- evaluated this whole CASE twice. Good records take the first test alone (every SID in
+    -- one match, each value present or readable); only the others are explained.
+    SELECT *,
     CASE
         WHEN skip THEN NULL
         WHEN parse_error IS NOT NULL THEN parse_error
+        WHEN regexp_full_match(
+                 coalesce(sid, '') || '|' || coalesce(account_sid, 'AC00000000000000000000000000000000')
+                 || '|' || coalesce(nullif(call_sid, ''), 'CA00000000000000000000000000000000')
+                 || '|' || coalesce(nullif(conference_sid, ''), 'CF00000000000000000000000000000000'),
+                 'RE[0-9a-fA-F]{32}\|AC[0-9a-fA-F]{32}\|CA[0-9a-fA-F]{32}\|CF[0-9a-fA-F]{32}')
+             AND (channels IS NOT NULL OR channels_raw IS NULL OR trim(channels_raw) = '')
+             AND (duration_s IS NOT NULL OR duration_raw IS NULL OR trim(duration_raw) = '')
+             AND (start_time IS NOT NULL OR start_raw IS NULL OR trim(start_raw) = '')
+             AND (date_created IS NOT NULL OR created_raw IS NULL OR trim(created_raw) = '')
+             AND (date_updated IS NOT NULL OR updated_raw IS NULL OR trim(updated_raw) = '')
+             AND (price IS NOT NULL OR price_raw IS NULL OR trim(price_raw) = '')
+             AND (error_code_any IS NOT NULL OR error_raw IS NULL OR trim(error_raw) = '')
+            THEN NULL
         WHEN sid IS NULL OR sid = '' THEN 'missing sid'
         WHEN NOT regexp_full_match(sid, 'RE[0-9a-fA-F]{32}') THEN 'malformed sid ' || left(sid, 60)
         WHEN account_sid IS NOT NULL AND NOT regexp_full_match(account_sid, 'AC[0-9a-fA-F]{32}')
@@ -63,7 +78,12 @@ SELECT
             THEN 'price is not a decimal number: ' || left(price_raw, 60)
         WHEN error_raw IS NOT NULL AND trim(error_raw) <> '' AND error_code_any IS NULL
             THEN 'error_code is not an integer: ' || left(error_raw, 60)
-    END AS reject_reason,
+    END AS reject_reason
+    FROM parsed
+)
+SELECT
+    skip,
+    reject_reason,
     CASE WHEN reject_reason IS NOT NULL THEN left(raw_text, 2000) END AS reject_text,
     sid, account_sid, nullif(call_sid, '') AS call_sid, nullif(conference_sid, '') AS conference_sid,
     status, source, channels, track, duration_s, start_time, date_created, date_updated,
@@ -78,4 +98,4 @@ SELECT
                 WHEN 'completed' THEN 3 WHEN 'absent' THEN 3 WHEN 'failed' THEN 3
                 WHEN 'processing' THEN 2 WHEN 'stopped' THEN 2
                 WHEN 'in-progress' THEN 1 WHEN 'paused' THEN 1 ELSE 0 END AS status_rank
-FROM parsed
+FROM judged
