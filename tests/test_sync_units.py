@@ -199,6 +199,28 @@ def test_split_page_keeps_each_item_text_exactly() -> None:
     assert split_page('{"recordings":[],"next_page_uri":"/x"}', "recordings").items == []
 
 
+def test_split_page_fast_path_gives_the_same_exact_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reccb_analytics.sync import pages
+
+    items = [('{"sid":"RE1","date_created":"Wed, 01 Jul 2026 10:00:00 +0100","price":"-0.00250",'
+              '"duration":"7","channels":2,"note":"café ☎","encryption_details":null}'),
+             '{"sid":"RE2","n":-3,"big":9007199254740993,"nested":{"a":[1,2,{"b":true}]}}']
+    compact = '{"end":1,"recordings":[' + ",".join(items) + '],"next_page_uri":null,"page":0}'
+    expected = pages._split_scanning(compact, "recordings")
+    assert [text for _, text in expected.items] == items
+    # Compact pages take the fast path (no scanning at all) and give the same page.
+    monkeypatch.setattr(pages, "_split_scanning", lambda text, key: pytest.fail("scanned"))
+    fast = pages.split_page(compact, "recordings")
+    assert fast.items == expected.items and fast.meta == expected.meta
+    monkeypatch.undo()
+    # Whatever orjson would not give back byte for byte goes through the scanner, exact:
+    # spaces, an escaped character, a number spelled otherwise, a value orjson refuses.
+    for odd in ('{"sid":"RE1","x":"caf\\u00e9"}', '{"sid":"RE1","n":1.50}', '{"sid": "RE1"}',
+                '{"sid":"RE1","n":NaN}', '{"sid":"RE1","n":123456789012345678901234567890}'):
+        page = pages.split_page('{"recordings":[' + odd + "]}", "recordings")
+        assert [text for _, text in page.items] == [odd]
+
+
 def test_split_page_reserialises_multiline_items_and_rejects_truncation() -> None:
     from reccb_analytics.sync.pages import split_page
 
