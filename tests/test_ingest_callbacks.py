@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ R2 = "REaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_flat_ndjson(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,5 +156,35 @@ def test_receive_time_forms(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> N
                            for i, r in enumerate(rows)))
     assert load_file(con, log, kind="callbacks").loaded == 4
     got = [r[0] for r in con.execute("SELECT received_at FROM callback_deliveries ORDER BY source_line").fetchall()]
-    assert got == [utc(2026, 3, 5, 10, 0, 1), datetime(2026, 3, 5, 10, 0, 2, 123000, tzinfo=timezone.utc),
+    assert got == [utc(2026, 3, 5, 10, 0, 1), datetime(2026, 3, 5, 10, 0, 2, 123000, tzinfo=UTC),
                    utc(2026, 3, 5, 9, 0, 3), utc(2026, 3, 5, 15, 0, 4)]
+
+
+@pytest.mark.parametrize("kind", ["callbacks", "recordings"])
+def test_record_size_limit_counts_characters_not_bytes(con: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                       kind: str) -> None:
+    from reccb_analytics.ingest.loader import MAX_RECORD_CHARS
+
+    if kind == "callbacks":
+        def record(sid: str, pad: str) -> str:
+            return json.dumps({"RecordingSid": sid, "RecordingStatus": "completed", "pad": pad},
+                              ensure_ascii=False)
+    else:
+        def record(sid: str, pad: str) -> str:
+            return json.dumps({"sid": sid, "status": "completed", "pad": pad}, ensure_ascii=False)
+    base = len(record("RE" + "a" * 32, ""))
+    lines = [
+        # at the limit in characters, twice as many bytes (é is 2 bytes): loaded
+        record("RE" + "a" * 32, "é" * (MAX_RECORD_CHARS - base)),
+        # one character over: rejected with its length
+        record("RE" + "b" * 32, "x" * (MAX_RECORD_CHARS - base + 1)),
+        # JSON's blanks: a line of them is blank (not a record), an object may follow them
+        " \t\r",
+        "  \t" + record("RE" + "c" * 32, "short"),
+    ]
+    log = tmp_path / f"{kind}.ndjson"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = load_file(con, log, kind=kind, fmt="ndjson")
+    assert (result.records_read, result.loaded, result.rejected) == (3, 2, 1)
+    assert con.execute("SELECT source_line, reason FROM rejects").fetchall() == [
+        (2, f"line is {MAX_RECORD_CHARS + 1} characters long (limit {MAX_RECORD_CHARS})")]

@@ -3,10 +3,19 @@
 -- http_status|response_status). One JSON parse per line: json_transform picks out every key
 -- either shape uses; a line that is not JSON gives NULL and is explained in parse_error.
 -- For flat lines, params is the logged object as it is (it also carries its receive time).
-WITH lines AS (
+-- JSON allows blanks (space, tab, CR) around a value: a line of them is blank, and an object
+-- may follow them. Whole-line functions (ltrim copies the line, length() counts its characters) run only when
+-- a cheap test cannot decide: a line starting with '{', no more bytes than the limit allows
+-- characters (never fewer bytes than characters).
+WITH sized AS (
     SELECT line,
-           line IS NULL OR (NOT starts_with(line, '{') AND trim(line) = '') AS skip,
-           CASE WHEN length(line) <= $max_record_chars
+           line IS NULL OR (NOT starts_with(line, '{') AND trim(line, ' ' || chr(9) || chr(13)) = '') AS skip,
+           strlen(line) <= $max_record_chars OR length(line) <= $max_record_chars AS fits,
+           starts_with(line, '{') OR starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') AS is_object
+    FROM ingest_lines
+), lines AS (
+    SELECT line, skip, fits, is_object,
+           CASE WHEN fits
                 THEN try(json_transform(line, '{"received_at":"VARCHAR","timestamp":"VARCHAR",
                     "time":"VARCHAR","@timestamp":"VARCHAR","method":"VARCHAR","url":"VARCHAR",
                     "headers":"JSON","params":"JSON","form":"JSON","body":"JSON",
@@ -17,13 +26,12 @@ WITH lines AS (
                     "RecordingStartTime":"VARCHAR","RecordingSource":"VARCHAR",
                     "RecordingTrack":"VARCHAR","ErrorCode":"VARCHAR","CallStatus":"VARCHAR"}'))
            END AS e
-    FROM ingest_lines
+    FROM sized
 ), shaped AS (
-    SELECT line, skip, e,
-           starts_with(ltrim(line), '{') AS is_object,
+    SELECT line, skip, fits, e, is_object,
            e.params IS NULL AND e.form IS NULL AND e.body IS NULL AS is_flat,
            CASE
-               WHEN e IS NULL OR NOT starts_with(ltrim(line), '{') THEN NULL
+               WHEN e IS NULL OR NOT is_object THEN NULL
                WHEN e.params IS NULL AND e.form IS NULL AND e.body IS NULL THEN CAST(line AS JSON)
                WHEN json_type(e.params) = 'OBJECT' THEN e.params
                WHEN json_type(e.form) = 'OBJECT' THEN e.form
@@ -37,8 +45,7 @@ SELECT
     skip,
     line AS raw_text,
     CASE WHEN skip THEN NULL
-         WHEN length(line) > $max_record_chars
-              THEN reccb_too_long(line, $max_record_chars)
+         WHEN NOT fits THEN reccb_too_long(line, $max_record_chars)
          WHEN e IS NULL THEN 'invalid JSON'
          WHEN NOT is_object THEN 'not a JSON object'
     END AS parse_error,
