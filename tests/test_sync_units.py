@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -272,3 +273,76 @@ def test_private_dirs_of_killed_processes_are_removed_by_the_next_run(tmp_path: 
     assert not stale.exists()            # its process is gone
     assert other_kind.exists()           # another prefix: not ours to judge
     assert mine.exists()                 # this process: alive
+
+
+def test_a_load_mixing_accounts_credits_each_account(con) -> None:
+    """The writer tops one account's load up with other accounts' spooled work; every
+    recording is still credited to its own account, in the store and in each report."""
+    from reccb_analytics.ingest import load_file
+    from reccb_analytics.sync import state
+    from reccb_analytics.sync.accounts import AccountInfo
+    from reccb_analytics.sync.client import credentials_from_env
+    from reccb_analytics.sync.dates import Window
+    from reccb_analytics.sync.progress import NoProgress
+    from reccb_analytics.sync.ratelimit import RateLimiter
+    from reccb_analytics.sync.spool import Spool
+    from reccb_analytics.sync.transport import Transport
+    from reccb_analytics.sync.walker import AccountPlan, Engine, RetryPolicy, SyncOptions, _Buffered
+
+    accounts = ["AC" + c * 32 for c in "abc"]
+    counts = {accounts[0]: 3, accounts[1]: 5, accounts[2]: 4}
+
+    def recording(account: str, n: int, call_sid: str | None = None) -> str:
+        sid = "RE" + account[2:4] + f"{n:030x}"
+        return json.dumps({"sid": sid, "account_sid": account, "call_sid": call_sid or "CA" + sid[2:],
+                           "status": "completed", "duration": "7",
+                           "date_created": "Tue, 10 Feb 2026 10:00:00 +0000",
+                           "date_updated": "Tue, 10 Feb 2026 10:00:09 +0000"})
+
+    spool = Spool()
+    now = datetime.now(UTC)
+    plans = [AccountPlan(AccountInfo(a, None, accounts[0], "active", None, now), [], set(), None)
+             for a in accounts]
+    # The writer's part alone: no request is made (the transport is there, unused).
+    creds = credentials_from_env({"TWILIO_ACCOUNT_SID": accounts[0], "TWILIO_AUTH_TOKEN": "not-used"})
+    transport = Transport(creds, RateLimiter(10.0, burst=1), RetryPolicy())
+    engine = Engine(con, transport=transport, plans=plans,
+                    options=SyncOptions(workers=1, batch_rows=10, flush_rows=100), progress=NoProgress(),
+                    spool=spool, run_id=state.start_run(con, now, None, None, None), load=load_file)
+    day = Window(date(2026, 2, 10), date(2026, 2, 10))
+    try:
+        for account, n in counts.items():
+            lines = [recording(account, i) for i in range(n)]
+            if account == accounts[2]:
+                lines.append(recording(account, 99, call_sid="CA-not-a-sid"))  # set aside
+            path = spool.new_path(account)
+            path.write_text("\n".join(lines) + "\n")
+            engine._buffer(engine.runs[account], _Buffered(path, len(lines), day, now))
+        engine._flush(engine.runs[accounts[1]])  # one load takes every account's work
+
+        assert con.execute("SELECT origin, records_read FROM ingest_files").fetchall() == [("api", 13)]
+        for account, n in counts.items():
+            report, rejected = engine.runs[account].report, int(account == accounts[2])
+            assert (report.loaded, report.unchanged, report.rejected) == (n, 0, rejected)
+            assert con.execute("SELECT count(*) FROM recordings WHERE account_sid = $a AND "
+                               "first_seen_in = 'api:' || $a AND last_seen_in = 'api:' || $a",
+                               {"a": account}).fetchall() == [(n,)]
+            assert con.execute("SELECT count(*) FROM sync_coverage WHERE account_sid = $a",
+                               {"a": account}).fetchall() == [(1,)]
+        assert not any(r.buffer for r in engine.runs.values())
+
+        # The same work again: every recording unchanged, each in its own account's report.
+        for account, n in counts.items():
+            path = spool.new_path(account)
+            lines = [recording(account, i) for i in range(n)]
+            path.write_text("\n".join(lines) + "\n")
+            engine._buffer(engine.runs[account], _Buffered(path, len(lines), day, now))
+        engine._flush(engine.runs[accounts[0]])
+        for account, n in counts.items():
+            report = engine.runs[account].report
+            assert (report.loaded, report.unchanged) == (n, n)
+        assert con.execute("SELECT count(*) FROM recordings "
+                           "WHERE last_seen_in <> 'api:' || account_sid").fetchall() == [(0,)]
+    finally:
+        engine.pool.shutdown(wait=1.0)
+        spool.close()

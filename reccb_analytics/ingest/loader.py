@@ -39,6 +39,7 @@ from . import chunks, files, signatures
 log = logging.getLogger(__name__)
 
 KINDS = ("recordings", "callbacks")
+API_BATCH = "api"  # origin of a sync batch of several accounts (see load_file)
 MAX_RECORD_CHARS = 1_000_000  # longer lines are rejected (with their length), not loaded
 MAX_LINE_BYTES = 16 * 1024 * 1024  # longer lines stop the file (DuckDB buffers 16x this for gzip)
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024  # DuckDB allocates buffers of this size: keep it to need
@@ -286,7 +287,8 @@ def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str
                          "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM rec_stage").fetchall()[0]
     db.run_sql(con, "ingest/recordings_best")
     loaded = _scalar(con, "SELECT count(*) FILTER (WHERE newer) FROM rec_best")
-    stamp = {"now": _now(), "source_file": label, "ingest_id": ingest_id}
+    stamp = {"now": _now(), "source_file": label, "ingest_id": ingest_id,
+             "per_account": label == API_BATCH}
     if _scalar(con, "SELECT count(*) FILTER (WHERE stored) > 0 FROM rec_best"):
         db.run_sql(con, "ingest/recordings_merge", stamp).fetchall()
     db.run_sql(con, "ingest/recordings_insert", stamp).fetchall()
@@ -308,8 +310,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
     """Load one file of ``kind`` ('recordings' or 'callbacks') in one transaction.
 
     ``con`` must be a writable connection (``db.open_database``) with no transaction open.
-    ``fmt`` overrides format detection. ``origin`` is 'file' or 'api:<AccountSid>' (live sync);
-    it is what ``recordings.first_seen_in``/``last_seen_in`` record for API data.
+    ``fmt`` overrides format detection. ``origin`` is 'file', 'api:<AccountSid>' (live sync), or
+    'api' (a sync batch of several accounts' recordings, each credited to its own account); it
+    is what ``recordings.first_seen_in``/``last_seen_in`` record for API data
+    ('api:<AccountSid>' either way).
     ``auth_token`` (callbacks only) turns on signature checks. Raises ``InputError`` when the
     whole file cannot be read; the store is then unchanged.
     """

@@ -109,6 +109,14 @@ def open_set(con: duckdb.DuckDBPyConnection, account_sid: str) -> set[str]:
     return {row[0] for row in db.run_sql(con, "sync/open_set", {"account_sid": account_sid}).fetchall()}
 
 
+def batch_by_account(con: duckdb.DuckDBPyConnection, ingest_id: int,
+                     fallback_account: str) -> dict[str, tuple[int, int]]:
+    """(loaded, rejected) per account for a load of several accounts' recordings."""
+    rows = db.run_sql(con, "sync/batch_by_account",
+                      {"ingest_id": ingest_id, "fallback_account": fallback_account}).fetchall()
+    return {sid: (int(loaded), int(rejected)) for sid, loaded, rejected in rows}
+
+
 def mark_gone(con: duckdb.DuckDBPyConnection, account_sid: str, sids: Sequence[str],
               now: datetime, run_id: int) -> None:
     if sids:

@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 
 from ..exceptions import TwilioAuthError, TwilioError
+from ..ingest.loader import API_BATCH
 from . import state
 from .accounts import AccountInfo
 from .dates import Window, cut_at, split, subtract, utc_day, worth_splitting
@@ -317,31 +318,52 @@ class Engine:
 
     def _flush(self, run: _AccountRun) -> None:
         """Load the account's oldest spooled work (at most ``flush_rows`` recordings, unless one
-        item alone has more), then record the windows it covers."""
-        items: list[_Buffered] = []
+        item alone has more), topped up with other accounts' waiting work to ``flush_rows``,
+        then record the windows each account's part covers.
+
+        Mixing accounts makes loads fewer and fuller (each has a fixed cost, and an account's
+        last few thousand recordings no longer make a load of their own): 200k recordings over
+        5 accounts in 5 loads instead of 10-12, 4.9 -> 4.7 s (medians of 5 in one run; a
+        flush_rows of 130,000, past a row group, gained nothing more). Each recording is still credited to
+        its own account (``first_seen_in``/``last_seen_in`` = api:<its account>).
+        """
+        taken: list[tuple[_AccountRun, _Buffered]] = []
         rows = 0
-        while run.buffer and (not items or rows + run.buffer[0].rows <= self.options.flush_rows):
-            item = run.buffer.popleft()
-            items.append(item)
-            rows += item.rows
-        run.buffered_rows -= rows
-        with_rows = [i.path for i in items if i.rows]
+        for source in [run, *(r for r in self.runs.values() if r is not run)]:
+            while source.buffer and (not taken or rows + source.buffer[0].rows <= self.options.flush_rows):
+                item = source.buffer.popleft()
+                source.buffered_rows -= item.rows
+                taken.append((source, item))
+                rows += item.rows
+        parts: dict[str, list[_Buffered]] = {}
+        for source, item in taken:
+            parts.setdefault(source.sid, []).append(item)
+        with_rows = [item.path for _, item in taken if item.rows]
         ingest_id = None
         if with_rows:
             batch = self.spool.concat(run.sid, with_rows)
+            loaded_in = [sid for sid, items in parts.items() if any(i.rows for i in items)]
+            single = len(loaded_in) == 1
             result = self.load(self.con, batch, kind="recordings", fmt="ndjson",
-                               origin=f"api:{run.sid}")
-            run.report.loaded += result.loaded
-            run.report.unchanged += result.duplicates
-            run.report.rejected += result.rejected
+                               origin=f"api:{loaded_in[0]}" if single else API_BATCH)
             ingest_id = result.ingest_id
+            if single:
+                credit = {loaded_in[0]: (result.loaded, result.rejected)}
+            else:
+                credit = state.batch_by_account(self.con, result.ingest_id, run.sid)
+            for sid in loaded_in:
+                loaded, rejected = credit.get(sid, (0, 0))
+                report = self.runs[sid].report
+                report.loaded += loaded
+                report.rejected += rejected
+                report.unchanged += sum(i.rows for i in parts[sid]) - loaded - rejected
             if batch not in with_rows:
                 batch.unlink(missing_ok=True)
-        windows = [(i.window, i.listed_at, i.rows) for i in items if i.window is not None]
-        state.add_coverage(self.con, run.sid, windows, self.run_id, ingest_id)  # type: ignore[arg-type]
-        gone = [sid for i in items for sid in i.gone]
-        state.mark_gone(self.con, run.sid, gone, now_utc(), self.run_id)
-        for item in items:
+        for sid, items in parts.items():
+            windows = [(i.window, i.listed_at, i.rows) for i in items if i.window is not None]
+            state.add_coverage(self.con, sid, windows, self.run_id, ingest_id)  # type: ignore[arg-type]
+            state.mark_gone(self.con, sid, [gone for i in items for gone in i.gone], now_utc(), self.run_id)
+        for _, item in taken:
             item.path.unlink(missing_ok=True)
         with self._room:
             self._unloaded -= rows
