@@ -350,7 +350,7 @@ class Engine:
             if single:
                 credit = {loaded_in[0]: (result.loaded, result.rejected)}
             else:
-                credit = state.batch_by_account(self.con, result.ingest_id, run.sid)
+                credit = state.batch_by_account(self.con, result.ingest_id, loaded_in[0])
             for sid in loaded_in:
                 loaded, rejected = credit.get(sid, (0, 0))
                 report = self.runs[sid].report
