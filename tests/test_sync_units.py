@@ -213,6 +213,7 @@ def test_split_page_fast_path_gives_the_same_exact_texts(monkeypatch: pytest.Mon
     monkeypatch.setattr(pages, "_split_scanning", lambda text, key: pytest.fail("scanned"))
     fast = pages.split_page(compact, "recordings")
     assert fast.items == expected.items and fast.meta == expected.meta
+    assert pages.split_page(compact + "\r\n", "recordings").items == expected.items
     monkeypatch.undo()
     # Whatever orjson would not give back byte for byte goes through the scanner, exact:
     # spaces, an escaped character, a number spelled otherwise, a value orjson refuses.

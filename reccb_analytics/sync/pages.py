@@ -58,7 +58,7 @@ def split_page(text: str, key: str) -> Page:
 
 def _split_compact(text: str, key: str) -> Page | None:
     """The fast path, or None when it cannot promise each item's exact text."""
-    data = text.encode()
+    data = text.strip().encode()  # a body may end with a line end; the items are inside it
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
