@@ -324,8 +324,8 @@ class Engine:
         Mixing accounts makes loads fewer and fuller (each has a fixed cost, and an account's
         last few thousand recordings no longer make a load of their own): 200k recordings over
         5 accounts in 5 loads instead of 10-12, 4.9 -> 4.7 s (medians of 5 in one run; a
-        flush_rows of 130,000, past a row group, gained nothing more). Each recording is still credited to
-        its own account (``first_seen_in``/``last_seen_in`` = api:<its account>).
+        flush_rows of 130,000, past a row group, gained nothing more). Each recording is still
+        credited to its own account (``first_seen_in``/``last_seen_in`` = api:<its account>).
         """
         taken: list[tuple[_AccountRun, _Buffered]] = []
         rows = 0
