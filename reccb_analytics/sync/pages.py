@@ -4,8 +4,8 @@ The sync spools recordings exactly as the API returned them (the ingest parses t
 offsets included). Two ways, same result:
 
 * the fast path parses the page with orjson and serialises each item again, which gives back
-  its exact text whenever the page itself serialises back to the same bytes (compact JSON, as
-  Twilio writes it: checked on every page);
+  its exact text whenever the page itself serialises back to the same bytes (compact JSON;
+  checked on every page, so a server that writes spaces only loses the speed-up);
 * otherwise (spaces, escapes, number spellings orjson would change, values it refuses) each
   item's text is cut straight from the page while the standard library's scanner parses it.
 
