@@ -183,7 +183,7 @@ class Store:
             n = len(self.accounts)
             sid = sid or make_sid("AC", "account", n, owner)
             account = Account(
-                sid=sid, auth_token=auth_token or make_sid("", "token", sid),
+                sid=sid, auth_token=auth_token or "fake-token-" + make_sid("", "token", sid)[:20],
                 friendly_name=friendly_name or (f"Subaccount {n}" if owner else "Main account"),
                 date_created=date_created if date_created is not None else utc(2024, 1, 1),
                 owner_account_sid=owner or sid, status=status)
@@ -195,7 +195,7 @@ class Store:
     def add_key(self, account_sid: str, *, main: bool = True) -> ApiKey:
         with self.lock:
             key = ApiKey(sid=make_sid("SK", "key", account_sid, len(self.keys)),
-                         secret=make_sid("", "secret", account_sid, len(self.keys)),
+                         secret="fake-secret-" + make_sid("", "secret", account_sid, len(self.keys))[:20],
                          account_sid=account_sid, main=main)
             self.keys[key.sid] = key
             return key
