@@ -4,12 +4,12 @@
 INSERT INTO recordings (sid, account_sid, call_sid, conference_sid, status, source, channels,
     track, duration_s, start_time, date_created, date_updated, price, price_unit, error_code,
     media_url, encrypted, raw, first_seen_at, first_seen_in, last_seen_at, last_seen_in, ingest_id)
-SELECT s.sid, s.account_sid, s.call_sid, s.conference_sid, s.status, s.source, s.channels,
-    s.track, s.duration_s, s.start_time, s.date_created, s.date_updated, s.price, s.price_unit,
-    s.error_code, s.media_url, s.encrypted, s.raw,
-    $now, CASE WHEN $per_account THEN coalesce('api:' || s.account_sid, $source_file) ELSE $source_file END,
-    $now, CASE WHEN $per_account THEN coalesce('api:' || s.account_sid, $source_file) ELSE $source_file END,
-    $ingest_id
-FROM rec_stage s
-JOIN rec_best b ON s.rowid = b.line_no
-WHERE NOT b.stored
+SELECT sid, account_sid, call_sid, conference_sid, status, source, channels,
+    track, duration_s, start_time, date_created, date_updated, price, price_unit,
+    error_code, media_url, encrypted, raw, $now, seen_in, $now, seen_in, $ingest_id
+FROM (
+    SELECT s.*, reccb_seen_in(s.account_sid, $per_account, $source_file) AS seen_in
+    FROM rec_stage s
+    JOIN rec_best b ON s.rowid = b.line_no
+    WHERE NOT b.stored
+)
