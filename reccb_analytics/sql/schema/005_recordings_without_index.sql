@@ -4,6 +4,8 @@
 -- load a fifth of its time (a sync of 200,000 recordings: 6.4 s median with it, 5.7 s
 -- without; its inserts, its share of each commit and of each checkpoint), and no query uses
 -- it: reports aggregate, and lookups by SID come in batches, joined by hash.
+-- DuckDB 2.0 cannot drop a PRIMARY KEY in place ('No support for that ALTER TABLE option'),
+-- so the table is rebuilt, spelled out like 004's: a migration is a frozen snapshot.
 CREATE TABLE recordings_v5 (
     sid             VARCHAR NOT NULL,
     account_sid     VARCHAR,
