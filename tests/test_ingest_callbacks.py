@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.parse
 from datetime import UTC, datetime
@@ -188,3 +189,30 @@ def test_record_size_limit_counts_characters_not_bytes(con: duckdb.DuckDBPyConne
     assert (result.records_read, result.loaded, result.rejected) == (3, 2, 1)
     assert con.execute("SELECT source_line, reason FROM rejects").fetchall() == [
         (2, f"line is {MAX_RECORD_CHARS + 1} characters long (limit {MAX_RECORD_CHARS})")]
+
+
+def test_files_are_recognised_by_sha256_whether_hashed_before_or_during_the_load(
+        con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    def line(n: int) -> str:
+        return json.dumps({"RecordingSid": f"RE{n:032x}", "RecordingStatus": "completed",
+                           "received_at": f"2026-03-01T10:00:{n:02d}Z"})
+
+    first = tmp_path / "a.ndjson"
+    first.write_text(line(1) + "\n" + line(2) + "\n")
+    # no file of this size was ingested: hashed while loading, and the hash is still stored
+    r = load_file(con, first, kind="callbacks")
+    assert (r.already_ingested, r.loaded) == (False, 2)
+    stored = con.execute("SELECT sha256 FROM ingest_files WHERE ingest_id = $id", {"id": r.ingest_id}).fetchall()
+    assert stored == [(hashlib.sha256(first.read_bytes()).hexdigest(),)]
+    # the same size with other bytes: hashed first, found new, loaded
+    other = tmp_path / "b.ndjson"
+    other.write_text(line(3) + "\n" + line(4) + "\n")
+    assert other.stat().st_size == first.stat().st_size
+    r = load_file(con, other, kind="callbacks")
+    assert (r.already_ingested, r.records_read, r.loaded) == (False, 2, 2)
+    # the same bytes under another name: recognised, nothing read
+    copy = tmp_path / "copy.ndjson"
+    copy.write_bytes(first.read_bytes())
+    r = load_file(con, copy, kind="callbacks")
+    assert (r.already_ingested, r.records_read, r.loaded, r.duplicates) == (True, 2, 0, 2)
+    assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(4,)]

@@ -1,4 +1,5 @@
-"""Big files are loaded in pieces; the result must be exactly that of loading them whole."""
+"""Big recording files are loaded in pieces; the result must be exactly that of loading them
+whole. Callback logs are never cut (they load in one pass from a table of their lines)."""
 
 from __future__ import annotations
 
@@ -80,11 +81,11 @@ def _callback(sid: int, status: str, received: str | None) -> str:
 
 
 @pytest.mark.parametrize("chunk_bytes", [150, 10_000_000])
-def test_repeats_across_pieces_and_files_are_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_repeats_within_and_across_files_are_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         chunk_bytes: int) -> None:
     # Hand-worked: 4 distinct timed deliveries + 1 untimed one. The file repeats delivery 1
-    # (same time, same parameters) after the others and the untimed one twice, so with pieces of
-    # ~1 line each the repeats sit in later pieces than their first copies.
+    # (same time, same parameters) after the others and the untimed one twice. Tiny pieces
+    # must change nothing (callback logs are not cut).
     lines = [_callback(1, "in-progress", "2026-03-01T10:00:00Z"),
              _callback(1, "completed", "2026-03-01T10:01:00Z"),
              _callback(2, "in-progress", "2026-03-01T10:02:00Z"),
@@ -109,9 +110,16 @@ def test_repeats_across_pieces_and_files_are_duplicates(tmp_path: Path, monkeypa
     assert con.execute("SELECT count(*), count(DISTINCT delivery_id) FROM callback_deliveries").fetchall() == [(6, 6)]
 
 
-def test_corrupt_gzip_in_pieces_stops_the_file_and_leaves_the_store(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    data = "".join(_callback(i, "completed", f"2026-03-01T10:{i % 60:02d}:00Z") + "\n" for i in range(2000))
+@pytest.mark.parametrize("kind", ["callbacks", "recordings"])
+def test_corrupt_gzip_stops_the_file_and_leaves_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          kind: str) -> None:
+    # callbacks: DuckDB reads the gzip itself; recordings: the piece writer reads it
+    if kind == "callbacks":
+        data = "".join(_callback(i, "completed", f"2026-03-01T10:{i % 60:02d}:00Z") + "\n" for i in range(2000))
+    else:
+        data = "".join(json.dumps({"sid": "RE" + f"{i:032x}", "status": "completed",
+                                   "date_updated": "Wed, 01 Mar 2023 00:05:00 +0000"}) + "\n"
+                       for i in range(2000))
     whole = gzip.compress(data.encode())
     broken = tmp_path / "broken.ndjson.gz"
     broken.write_bytes(whole[: len(whole) // 2])
@@ -119,8 +127,9 @@ def test_corrupt_gzip_in_pieces_stops_the_file_and_leaves_the_store(tmp_path: Pa
     monkeypatch.setattr(chunks, "COPY_BLOCK", 1024)
     con = open_database(tmp_path / "store.duckdb")
     with pytest.raises(InputError, match="gzip"):
-        load_file(con, broken, kind="callbacks")
+        load_file(con, broken, kind=kind)
     assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM recordings").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]
 
 

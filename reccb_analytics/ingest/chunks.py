@@ -1,12 +1,16 @@
-"""Cutting big line-based files into pieces that DuckDB can stage in memory.
+"""Cutting big line-based recording files into pieces that DuckDB can stage in memory.
 
-A staged line costs about twice its size in memory; a 5-million-line log (2.5 GB) staged whole
-would spill to disk and run several times slower than it should. So a line-based file larger
-than ``CHUNK_BYTES`` (or a gzip file that may expand past it) is read in blocks cut at line
-ends and handed to DuckDB one piece at a time, inside the one transaction of that file. Each
-piece knows the line number it starts at, so line numbers stay those of the original file.
-A background thread writes the next piece while DuckDB loads the current one; at most three
-pieces exist on disk at once, each removed as soon as it is loaded.
+Recordings are staged (``rec_stage``) before they are merged, and a staged line costs about
+twice its size in memory; a big export staged whole would spill to disk and run several times
+slower than it should. So a line-based recordings file larger than ``CHUNK_BYTES`` (or a gzip
+file that may expand past it) is read in blocks cut at line ends and handed to DuckDB one piece
+at a time, inside the one transaction of that file. Each piece knows the line number it starts
+at, so line numbers stay those of the original file. A background thread writes the next piece
+while DuckDB loads the current one; at most three pieces exist on disk at once, each removed
+as soon as it is loaded.
+
+Callback logs are not cut: they load in one pass from a table of their lines, which DuckDB
+spills to disk itself, and pieces would cost more than they save (see ``loader``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,13 +98,47 @@ def sniff(path: Path) -> SniffedFile:
     return SniffedFile(path=path, compression=compression, head=head, size_bytes=size)
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, stop: threading.Event | None = None) -> str:
     """SHA-256 of the file's bytes as stored (compressed files hash their compressed bytes)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
+            if stop is not None and stop.is_set():
+                return ""
+            digest.update(chunk)  # hashlib releases the GIL on blocks this size
     return digest.hexdigest()
+
+
+class BackgroundSha256:
+    """The SHA-256 of a file, computed by a thread while the caller does something else (DuckDB
+    loading the same file: the hash then costs no wall time on a machine with a spare core)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stop = threading.Event()
+        self._digest: str | None = None
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="reccb-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._digest = sha256_of(self.path, self._stop)
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str:
+        """Wait for the hash; ``InputError`` if the file could not be read."""
+        self._thread.join()
+        if self._error is not None:
+            raise InputError(f"cannot read the file to hash it: {self._error}", self.path)
+        assert self._digest, "result() after cancel()"
+        return self._digest
+
+    def cancel(self) -> None:
+        """Stop hashing (the load failed); returns once the thread has let go of the file."""
+        self._stop.set()
+        self._thread.join()
 
 
 def _first_line(head: str) -> str:

@@ -1,16 +1,23 @@
 """Loading one file into the store, set-based inside DuckDB, as one transaction.
 
-The pipeline for every format is the same four steps, each one SQL statement from
+Every format goes through the same steps, each one SQL statement from
 ``reccb_analytics/sql/ingest``:
 
-1. read: DuckDB reads the file (``read_csv`` with NUL as delimiter gives every physical line
-   with its number; ``read_json_objects`` reads whole JSON documents);
+1. read: DuckDB reads the file (``read_csv`` with NUL as delimiter gives every physical line;
+   ``read_json_objects`` reads whole JSON documents);
 2. raw: the format's own statement turns lines or documents into one JSON object per record
    (``cb_raw`` / ``rec_raw``) or a parse error;
 3. stage: one shared statement per kind types, validates and identifies the records
    (``cb_stage`` / ``rec_stage``) and gives each bad one its reason;
-4. write: new records go in (callbacks: anti-join on ``delivery_id``; recordings: MERGE keeping
-   the newest ``date_updated``), rejects go to ``rejects``, counts go to ``ingest_files``.
+4. write: new records go in, rejects go to ``rejects``, counts go to ``ingest_files``.
+
+The two kinds differ in how steps 2-4 are run. Callback logs are big (millions of deliveries)
+and every delivery is new: the lines are kept in a table (``cb_lines``: its rowid numbers
+them) and one INSERT runs steps 2-4 straight into ``callback_deliveries``, so each wide row is
+written once; the few lines it did not load (blank, header, rejects) are staged afterwards for
+their reasons, and duplicates (already stored, or repeated within the file) are deleted once the
+whole file is in. Recordings are staged in a table (``rec_stage``) and then merged, keeping for
+each SID the state with the newest ``date_updated``.
 
 Accounting: ``records_read = loaded + duplicates + rejected`` for every file. Blank lines are
 not records. A file whose SHA-256 was already ingested is not read again: all its records count
@@ -174,32 +181,73 @@ def _csv_header(sniffed: files.SniffedFile, fmt: str, kind: str) -> tuple[list[s
     return mapped, sep
 
 
+def _with(ctes: list[tuple[str, str]]) -> str:
+    """A WITH clause of packaged SELECTs, so DuckDB streams the file through every step without
+    materialising the intermediate tables."""
+    return "WITH " + ",\n".join(f"{name} AS (\n{db.sql_text(f'ingest/{file}')}\n)" for name, file in ctes)
+
+
 def _compose(target: str, ctes: list[tuple[str, str]], final: str) -> str:
-    """One CREATE TEMP TABLE statement from packaged SELECTs, so DuckDB streams the file
-    through every step without materialising the intermediate tables."""
-    parts = [f"{name} AS (\n{db.sql_text(f'ingest/{file}')}\n)" for name, file in ctes]
-    return (f"CREATE OR REPLACE TEMP TABLE {target} AS\nWITH " + ",\n".join(parts)
+    """One CREATE TEMP TABLE statement from packaged SELECTs."""
+    return (f"CREATE OR REPLACE TEMP TABLE {target} AS\n" + _with(ctes)
             + f"\nSELECT * FROM (\n{db.sql_text(f'ingest/{final}')}\n)")
 
 
-def _execute_composed(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
+def _execute_composed(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[Any]:
     used = {name for name in re.findall(r"\$([a-z_]+)", sql)}
-    con.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
+    return con.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
 
 
-def _stage_callbacks(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
-    params: dict[str, Any] = {**_line_params(sniffed), "max_record_chars": MAX_RECORD_CHARS}
+def _callback_ctes(sniffed: files.SniffedFile, fmt: str, lines: str) -> tuple[str, dict[str, Any]]:
+    """The WITH clause that turns the lines CTE ``lines`` (a packaged SELECT giving line_no and
+    line) into ``cb_stage``, and the parameters it needs."""
+    params: dict[str, Any] = {"max_record_chars": MAX_RECORD_CHARS}
     if fmt in ("csv", "tsv"):
         header, sep = _csv_header(sniffed, fmt, "callbacks")
-        params.update({
-"sep": sep, "header": header, "header_text": files.header_text(sniffed)})
+        params.update({"sep": sep, "header": header, "header_text": files.header_text(sniffed)})
     elif fmt not in ("ndjson", "form"):
         raise InputError(f"unknown callback log format {fmt!r}; choose one of "
                          f"{', '.join(files.CALLBACK_FORMATS)}", sniffed.path)
     raw = {"ndjson": "callbacks_raw_ndjson", "form": "callbacks_raw_form"}.get(fmt, "callbacks_raw_csv")
-    sql = _compose("cb_stage", [("ingest_lines", "read_lines"), ("cb_raw", raw)], "callbacks_stage")
-    _execute_composed(con, sql, params)
+    return _with([("ingest_lines", lines), ("cb_raw", raw), ("cb_stage", "callbacks_stage")]), params
 
+
+def _load_callback_piece(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str,
+                         first_line: int, where: dict[str, Any]) -> tuple[int, int, int]:
+    """Load one piece of a callback log: (records read, records inserted, records rejected).
+
+    ``where`` holds ingest_id, source_file, check_signatures and callback_url. Inserted
+    records may still be duplicates: ``_drop_duplicates`` takes them out after the last piece.
+    """
+    with timed("lines"):
+        con.execute("CREATE OR REPLACE TEMP TABLE cb_lines AS\n" + db.sql_text("ingest/read_lines"),
+                    _line_params(sniffed)).fetchall()
+    first_rowid, lines = con.execute("SELECT coalesce(min(rowid), 0), count(*) FROM cb_lines").fetchall()[0]
+    numbered = {**where, "first_rowid": first_rowid, "first_line": first_line}
+    with timed("insert"), _any_order(con):
+        ctes, params = _callback_ctes(sniffed, fmt, "callbacks_numbered_lines")
+        sql = "INSERT INTO callback_deliveries\n" + ctes + "\n" + db.sql_text("ingest/callbacks_insert")
+        inserted = int(_execute_composed(con, sql, {**params, **numbered})[0][0])
+    skipped = rejected = 0
+    if inserted < lines:
+        with timed("lines not loaded"):
+            ctes, params = _callback_ctes(sniffed, fmt, "callbacks_unloaded_lines")
+            _execute_composed(con, "CREATE OR REPLACE TEMP TABLE cb_unloaded AS\n" + ctes + "\n"
+                              + db.sql_text("ingest/callbacks_unloaded"),
+                              {**params, **numbered, "last_line": first_line + lines - 1})
+            skipped, rejected, unexplained = con.execute(
+                "SELECT count(*) FILTER (WHERE skip), count(*) FILTER (WHERE reject_reason IS NOT NULL), "
+                "count(*) FILTER (WHERE NOT skip AND reject_reason IS NULL) FROM cb_unloaded").fetchall()[0]
+            if unexplained or inserted + skipped + rejected != lines:
+                # The insert and this statement judge lines with the same SQL; a difference
+                # is a bug, and the file's transaction is rolled back rather than miscounted.
+                raise RuntimeError(f"{sniffed.path}: {lines} lines, but {inserted} loaded, "
+                                   f"{skipped} not records, {rejected} rejected")
+            db.run_sql(con, "ingest/callbacks_rejects",
+                       {"ingest_id": where["ingest_id"], "source_file": where["source_file"]}).fetchall()
+    con.execute("DROP TABLE IF EXISTS temp.cb_lines")
+    con.execute("DROP TABLE IF EXISTS temp.cb_unloaded")
+    return int(lines - skipped), inserted, int(rejected)
 
 
 def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile, fmt: str) -> None:
@@ -223,62 +271,44 @@ def _stage_recordings(con: duckdb.DuckDBPyConnection, sniffed: files.SniffedFile
     _execute_composed(con, _compose("rec_stage", ctes, "recordings_stage"), params)
 
 
-@dataclass
-class _StoredRange:
-    """Receive times already in the store (committed, or appended by earlier pieces of this
-    file): a piece whose deliveries cannot overlap them skips the anti-join against the store."""
+@dataclass(frozen=True)
+class _StoredTimes:
+    """The receive times stored before a file: only deliveries received within them (or
+    untimed ones, when both sides have some) can already be stored."""
 
-    low: datetime | None = None
-    high: datetime | None = None
-    untimed: bool = False
+    low: datetime | None
+    high: datetime | None
+    untimed: bool
 
     @classmethod
-    def of_store(cls, con: duckdb.DuckDBPyConnection) -> _StoredRange:
+    def of_deliveries(cls, con: duckdb.DuckDBPyConnection, ingest_id: int | None = None) -> _StoredTimes:
+        """Of every stored delivery, or (``ingest_id``) of those one file loaded."""
         low, high, untimed = con.execute(
-            "SELECT min(received_at), max(received_at), "
-            "count(*) FILTER (WHERE received_at IS NULL) > 0 FROM callback_deliveries").fetchall()[0]
+            "SELECT min(received_at), max(received_at), count(*) FILTER (WHERE received_at IS NULL) > 0 "
+            "FROM callback_deliveries WHERE $ingest_id IS NULL OR ingest_id = $ingest_id",
+            {"ingest_id": ingest_id}).fetchall()[0]
         return cls(low, high, bool(untimed))
 
-    def overlaps(self, low: datetime | None, high: datetime | None) -> bool:
-        return (low is not None and self.low is not None and self.high is not None
-                and low <= self.high and high is not None and high >= self.low)
-
-    def add(self, low: datetime | None, high: datetime | None, untimed: bool) -> None:
-        if low is not None:
-            self.low = low if self.low is None else min(self.low, low)
-        if high is not None:
-            self.high = high if self.high is None else max(self.high, high)
-        self.untimed = self.untimed or untimed
+    def may_hold(self, other: _StoredTimes) -> bool:
+        timed = (None not in (self.low, self.high, other.low, other.high)
+                 and other.low <= self.high and other.high >= self.low)  # type: ignore[operator]
+        return timed or (self.untimed and other.untimed)
 
 
-def _write_callbacks(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
-                     token: str | None, callback_url: str | None,
-                     first_line: int, stored: _StoredRange) -> tuple[int, int, int]:
-    if token is not None:
-        signatures.register(con, token)
-        con.execute(
-            f"UPDATE cb_stage SET signature_valid = {signatures.UDF_NAME}("
-            "coalesce($callback_url, request_url), method, params::VARCHAR, signature, "
-            "signature_settings) WHERE reject_reason IS NULL AND signature IS NOT NULL",
-            {"callback_url": callback_url},
-        ).fetchall()
-    counts = con.execute("SELECT count(*) FILTER (WHERE NOT skip), "
-                         "count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM cb_stage").fetchall()[0]
-    # Rows appended inside a transaction get rowids from a high base; lines count from it.
-    first, lo, hi, untimed = con.execute(
-        "SELECT coalesce(min(rowid), 0), min(received_at), max(received_at), "
-        "count(*) FILTER (WHERE delivery_id IS NOT NULL AND received_at IS NULL) > 0 "
-        "FROM cb_stage").fetchall()[0]
-    where = {"source_file": label, "ingest_id": ingest_id, "first_rowid": first,
-             "first_line": first_line}
-    with timed("insert deliveries"), _any_order(con):
-        loaded = int(db.run_sql(con, "ingest/callbacks_insert",
-                                {**where, "first_received": lo, "last_received": hi,
-                                 "check_timed": stored.overlaps(lo, hi),
-                                 "check_untimed": bool(untimed) and stored.untimed}).fetchall()[0][0])
-    stored.add(lo, hi, bool(untimed))
-    db.run_sql(con, "ingest/callbacks_rejects", where).fetchall()
-    return int(counts[0]), int(loaded), int(counts[1])
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, ingest_id: int, before: _StoredTimes) -> int:
+    """Delete the file's deliveries that were stored before it or repeat an earlier line of it;
+    return how many."""
+    dropped = 0
+    mine = _StoredTimes.of_deliveries(con, ingest_id)
+    if before.may_hold(mine):
+        with timed("drop deliveries stored before"):
+            dropped += int(db.run_sql(con, "ingest/callbacks_drop_stored", {
+                "ingest_id": ingest_id, "first_received": mine.low, "last_received": mine.high,
+                "check_untimed": before.untimed and mine.untimed}).fetchall()[0][0])
+    with timed("drop repeats within the file"):
+        dropped += int(db.run_sql(con, "ingest/callbacks_drop_repeats",
+                                  {"ingest_id": ingest_id}).fetchall()[0][0])
+    return dropped
 
 
 def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str,
@@ -300,7 +330,7 @@ def _write_recordings(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("ingest_lines", "cb_raw", "cb_stage", "rec_raw", "rec_stage", "rec_best"):
+    for table in ("cb_lines", "cb_unloaded", "rec_stage", "rec_best"):
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
@@ -325,12 +355,20 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         detect = files.detect_recordings_format if kind == "recordings" else files.detect_callbacks_format
         fmt = detect(sniffed)
     label = origin if origin != "file" else str(file_path)
-    with timed("sha256"):
-        # A file is recognised by its bytes. A sync's spooled batch is not a file anyone
-        # ingests twice, and its load must run even when a window's listing repeats an earlier
-        # one byte for byte (its last-seen stamps move), so it is not hashed.
-        sha = files.sha256_of(file_path) if origin == "file" else None
     started = _now()
+    # A file is recognised by its bytes. A sync's spooled batch is not a file anyone ingests
+    # twice, and its load must run even when a window's listing repeats an earlier one byte
+    # for byte (its last-seen stamps move), so it is not hashed.
+    sha: str | None = None
+    hasher: files.BackgroundSha256 | None = None
+    if origin == "file":
+        if fmt != "empty" and not _ingested_same_size(con, sniffed.size_bytes, kind):
+            # No file of this size was ingested, so none with these bytes: the hash only has
+            # to be stored, and is computed on another core while DuckDB loads the file.
+            hasher = files.BackgroundSha256(file_path)
+        else:
+            with timed("sha256"):
+                sha = files.sha256_of(file_path)
 
     previous = [] if sha is None else con.execute(
         "SELECT ingest_id, records_read, rejected FROM ingest_files "
@@ -344,7 +382,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
                           rejected, already_ingested=bool(previous))
 
     install_macros(con)
-    if fmt in _DOCUMENT_FORMATS:
+    if fmt in _DOCUMENT_FORMATS or kind == "callbacks":
+        # Callback logs are read whole: their lines go to a table that DuckDB spills to disk
+        # beyond its memory limit, which costs less than loading the file in pieces (each
+        # piece's insert leaves part-filled row groups that the closing checkpoint rewrites).
         pieces: Iterator[chunks.Chunk] = iter([chunks.Chunk(file_path, sniffed.compression, 1)])
     else:
         pieces = chunks.line_chunks(file_path, sniffed.compression, sniffed.size_bytes)
@@ -357,29 +398,33 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
         read = loaded = rejected = 0
-        stored = _StoredRange.of_store(con) if kind == "callbacks" else _StoredRange()
+        before = _StoredTimes.of_deliveries(con) if kind == "callbacks" else None
+        if kind == "callbacks":
+            signatures.register(con, auth_token)
+        where = {"ingest_id": ingest_id, "source_file": label,
+                 "check_signatures": auth_token is not None, "callback_url": callback_url}
         for piece in pieces:
-            # Later pieces see earlier ones' rows (same transaction): repeats across pieces
-            # count as duplicates exactly as repeats within one.
+            # Later pieces' repeats of earlier ones count as duplicates exactly as repeats
+            # within one piece (_drop_duplicates runs over the whole file).
             part = replace(sniffed, path=piece.path, compression=piece.compression)
-            with timed(f"stage lines {piece.first_line}-"):
+            with timed(f"load lines {piece.first_line}-"):
                 if kind == "callbacks":
-                    _stage_callbacks(con, part, fmt)
+                    counts = _load_callback_piece(con, part, fmt, piece.first_line, where)
                 else:
                     _stage_recordings(con, part, fmt)
-            with timed("write"):
-                if kind == "callbacks":
-                    counts = _write_callbacks(con, ingest_id, label, auth_token, callback_url,
-                                              piece.first_line, stored)
-                else:
                     counts = _write_recordings(con, ingest_id, label, piece.first_line)
-            _drop_staging(con)
+                    _drop_staging(con)
             read, loaded, rejected = read + counts[0], loaded + counts[1], rejected + counts[2]
+        if before is not None:
+            loaded -= _drop_duplicates(con, ingest_id, before)
         duplicates = read - loaded - rejected
+        if hasher is not None:
+            with timed("waiting for sha256"):
+                sha = hasher.result()
         con.execute(
-            "UPDATE ingest_files SET records_read = $read, loaded = $loaded, duplicates = $dup, "
-            "rejected = $rej, finished_at = $finished WHERE ingest_id = $id",
-            {"read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
+            "UPDATE ingest_files SET sha256 = $sha, records_read = $read, loaded = $loaded, "
+            "duplicates = $dup, rejected = $rej, finished_at = $finished WHERE ingest_id = $id",
+            {"sha": sha, "read": read, "loaded": loaded, "dup": duplicates, "rej": rejected,
              "finished": _now(), "id": ingest_id})
         with timed("commit"):
             con.execute("COMMIT")
@@ -393,7 +438,17 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         raise
     finally:
         _drop_staging(con)
+        if hasher is not None:
+            hasher.cancel()
     return FileResult(str(file_path), kind, fmt, ingest_id, read, loaded, duplicates, rejected)
+
+
+def _ingested_same_size(con: duckdb.DuckDBPyConnection, size_bytes: int, kind: str) -> bool:
+    """Whether a file of this size (or of unknown size) and kind was ingested before."""
+    return bool(_scalar(
+        con, "SELECT count(*) > 0 FROM ingest_files WHERE kind = $kind AND finished_at IS NOT NULL "
+             "AND sha256 IS NOT NULL AND (size_bytes = $size OR size_bytes IS NULL)",
+        {"kind": kind, "size": size_bytes}))
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

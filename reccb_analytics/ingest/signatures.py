@@ -1,7 +1,8 @@
 """Checking logged ``X-Twilio-Signature`` headers with twilio's own ``RequestValidator``.
 
-The check runs inside DuckDB as a scalar Python function over the staged rows that carry a
-signature, so only logs that have signatures pay for it. The auth token is read from an
+The check runs inside DuckDB as a scalar Python function, called by the statement that loads
+callback records and only for records that carry a signature, so only logs that have
+signatures pay for it. The auth token is read from an
 environment variable named by the user; it never touches arguments, logs or the database.
 """
 
@@ -28,13 +29,17 @@ def token_from_env(variable: str) -> str:
     return token
 
 
-def register(con: duckdb.DuckDBPyConnection, token: str) -> None:
-    """Register ``reccb_signature_valid(url, method, params_json, signature, settings)``."""
-    validator = RequestValidator(token)
+def register(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
+    """Register ``reccb_signature_valid(url, method, params_json, signature, settings)``.
+
+    Without a token the function exists (the loading statement names it) and answers NULL,
+    "not checked"; the statement does not call it then.
+    """
+    validator = RequestValidator(token) if token is not None else None
 
     def check(url: str, method: str | None, params_json: str, signature: str,
               settings: str | None) -> bool | None:
-        if not url or not signature:
+        if validator is None or not url or not signature:
             return None  # nothing to check against: stays NULL ("not checked")
         params = json.loads(params_json) if params_json else {}
         # Form values are strings on the wire; JSON logs may have turned some into numbers.

@@ -3,13 +3,13 @@
 -- split here, so each row keeps its line number and a row that does not fit the header is
 -- rejected on its own. A line equal to the header (concatenated logs) is not a record.
 WITH lines AS (
-    SELECT line,
+    SELECT line_no, line,
            line IS NULL OR trim(line) = '' OR line = $header_text AS skip,
            CASE WHEN length(line) <= $max_record_chars THEN reccb_csv_fields(line, $sep) END AS fields,
            length(line) <= $max_record_chars AND reccb_csv_consumed(line, $sep) AS well_quoted
     FROM ingest_lines
 ), rows AS (
-    SELECT line, skip,
+    SELECT line_no, line, skip,
            CASE WHEN skip THEN NULL
                 WHEN length(line) > $max_record_chars
                      THEN reccb_too_long(line, $max_record_chars)
@@ -29,6 +29,7 @@ WITH lines AS (
     FROM rows
 )
 SELECT
+    line_no,
     skip,
     line AS raw_text,
     parse_error,

@@ -1,12 +1,12 @@
 -- (CTE cb_raw) Form-encoded request bodies, one per line, optionally preceded by an ISO-8601
 -- time and a tab or a space.
 WITH lines AS (
-    SELECT line,
+    SELECT line_no, line,
            line IS NULL OR trim(line) = '' AS skip,
            regexp_extract(line, '^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)[\t ]', 1) AS ts
     FROM ingest_lines
 ), split AS (
-    SELECT line, skip, nullif(ts, '') AS received_raw,
+    SELECT line_no, line, skip, nullif(ts, '') AS received_raw,
            trim(CASE WHEN ts <> '' THEN substr(line, length(ts) + 2) ELSE line END) AS body
     FROM lines
 ), decoded AS (
@@ -15,6 +15,7 @@ WITH lines AS (
     FROM split
 )
 SELECT
+    line_no,
     skip,
     line AS raw_text,
     CASE WHEN skip THEN NULL

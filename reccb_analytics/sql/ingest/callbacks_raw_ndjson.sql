@@ -5,13 +5,13 @@
 -- For flat lines, params is the logged object as it is (it also carries its receive time).
 -- Blank lines, the size limit and objects after blanks: macros.sql (reccb_blank_line...).
 WITH sized AS (
-    SELECT line,
+    SELECT line_no, line,
            reccb_blank_line(line) AS skip,
            reccb_fits(line, $max_record_chars) AS fits,
            reccb_starts_object(line) AS is_object
     FROM ingest_lines
 ), lines AS (
-    SELECT line, skip, fits, is_object,
+    SELECT line_no, line, skip, fits, is_object,
            CASE WHEN fits
                 THEN try(json_transform(line, '{"received_at":"VARCHAR","timestamp":"VARCHAR",
                     "time":"VARCHAR","@timestamp":"VARCHAR","method":"VARCHAR","url":"VARCHAR",
@@ -25,7 +25,7 @@ WITH sized AS (
            END AS e
     FROM sized
 ), shaped AS (
-    SELECT line, skip, fits, e, is_object,
+    SELECT line_no, line, skip, fits, e, is_object,
            e.params IS NULL AND e.form IS NULL AND e.body IS NULL AS is_flat,
            CASE
                WHEN e IS NULL OR NOT is_object THEN NULL
@@ -39,6 +39,7 @@ WITH sized AS (
     FROM lines
 )
 SELECT
+    line_no,
     skip,
     line AS raw_text,
     CASE WHEN skip THEN NULL

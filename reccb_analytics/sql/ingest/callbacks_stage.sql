@@ -1,8 +1,8 @@
--- Type, validate and identify every raw callback line (from any format's cb_raw), one row per
--- line in file order: blank and header lines stay as `skip` rows so that rowid + 1 is the line
--- number. delivery_id is the md5 of the receive instant (microseconds since the epoch) and the
--- Recording Status Callback parameters in a fixed order, so the same request logged as NDJSON,
--- form or CSV gets the same id.
+-- (CTE cb_stage) Type, validate and identify every raw callback line (from any format's
+-- cb_raw), one row per line with its line_no: blank and header lines are `skip` rows, a bad
+-- record gets its reject_reason. delivery_id is the md5 of the receive instant (microseconds
+-- since the epoch) and the Recording Status Callback parameters in a fixed order, so the same
+-- request logged as NDJSON, form or CSV gets the same id.
 WITH parsed AS (
     SELECT
         t.*,
@@ -62,6 +62,7 @@ WITH parsed AS (
     FROM parsed
 )
 SELECT
+    line_no,
     skip,
     reject_reason,
     CASE WHEN reject_reason IS NOT NULL THEN left(raw_text, 2000) END AS reject_text,
@@ -83,7 +84,6 @@ SELECT
     p.RecordingUrl AS recording_url,
     idempotency_token,
     http_status,
-    CAST(NULL AS BOOLEAN) AS signature_valid,
     method,
     request_url,
     signature,

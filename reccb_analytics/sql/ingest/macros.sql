@@ -34,15 +34,18 @@ CREATE OR REPLACE TEMP MACRO reccb_header(headers, name) AS
 -- An exact instant from RFC 2822 (Twilio REST and callbacks; the offset is honoured), ISO-8601
 -- (a value without an offset is taken as UTC), or Unix epoch seconds. COALESCE evaluates
 -- lazily, so the common form is tried first: RFC 2822 for Twilio's own fields...
+-- The fallback trims the value once, inside a lambda: written out, trim(s) would appear several
+-- times, and DuckDB's common-subexpression pass would compute it for every row, needed or not.
 CREATE OR REPLACE TEMP MACRO reccb_instant_fallback(s) AS
-    coalesce(try_strptime(trim(s), '%a, %d %b %Y %H:%M:%S %z'),
-             try_strptime(trim(s), '%d %b %Y %H:%M:%S %z'),
-             try_cast(trim(s) AS TIMESTAMPTZ),
-             CASE WHEN regexp_full_match(trim(s), '[0-9]{9,10}(\.[0-9]+)?')
-                  THEN to_timestamp(CAST(trim(s) AS DOUBLE))
-                  -- epoch milliseconds, as JavaScript loggers write them
-                  WHEN regexp_full_match(trim(s), '[0-9]{12,13}')
-                  THEN to_timestamp(CAST(trim(s) AS DOUBLE) / 1000) END);
+    list_transform([trim(s)], lambda t:
+        coalesce(try_strptime(t, '%a, %d %b %Y %H:%M:%S %z'),
+                 try_strptime(t, '%d %b %Y %H:%M:%S %z'),
+                 try_cast(t AS TIMESTAMPTZ),
+                 CASE WHEN regexp_full_match(t, '[0-9]{9,10}(\.[0-9]+)?')
+                      THEN to_timestamp(CAST(t AS DOUBLE))
+                      -- epoch milliseconds, as JavaScript loggers write them
+                      WHEN regexp_full_match(t, '[0-9]{12,13}')
+                      THEN to_timestamp(CAST(t AS DOUBLE) / 1000) END))[1];
 CREATE OR REPLACE TEMP MACRO reccb_instant(s) AS
     coalesce(try_strptime(s, '%a, %d %b %Y %H:%M:%S %z'),
              try_cast(s AS TIMESTAMPTZ),

@@ -1,7 +1,8 @@
--- (CTE ingest_lines) Every physical line of a text file (plain or gzip), in file order. NUL is
--- the column delimiter and quoting is off, so a line is never split or unquoted; blank lines
--- come back as NULL. No line number here: a window would serialise the whole pipeline. The
--- staged table keeps one row per line in file order, so its rowid + 1 is the line number.
+-- Every physical line of a text file (plain or gzip), in file order. NUL is the column
+-- delimiter and quoting is off, so a line is never split or unquoted; blank lines come back as
+-- NULL. No line number here: a window would serialise the whole pipeline. Callback logs keep
+-- these lines in a table (cb_lines), whose rowid then numbers them; recordings read them as
+-- the CTE ingest_lines into a staged table with one row per line, whose rowid does the same.
 SELECT line
 FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = $nul,
               quote = '', escape = '', auto_detect = false, strict_mode = false,
