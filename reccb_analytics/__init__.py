@@ -12,31 +12,48 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING
+
 from .db import connect
 from .exceptions import ReccbError
 from .ingest import ingest_paths, load_file
-from .metrics import (
-    callback_delivery,
-    data_quality,
-    error_breakdown,
-    error_codes,
-    retention_candidates,
-    retention_savings,
-    status_rates,
-    storage_costs,
-    storage_forecast,
-)
 from .sample import sample_db_path
+
+if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
+    from .archive import archive_status
+    from .metrics import (
+        callback_delivery,
+        data_quality,
+        error_breakdown,
+        error_codes,
+        retention_candidates,
+        retention_savings,
+        status_rates,
+        storage_costs,
+        storage_forecast,
+    )
+
+# The metrics need pandas (half a second to import) and archive_status the archive machinery
+# (HTTP, thread pools): both are imported on first use, so `reccb ingest` and notebooks that
+# never call them start faster.
+_LAZY = {name: ".metrics" for name in (
+    "callback_delivery", "data_quality", "error_breakdown", "error_codes", "retention_candidates",
+    "retention_savings", "status_rates", "storage_costs", "storage_forecast")}
+_LAZY["archive_status"] = ".archive"
 
 
 def __getattr__(name: str) -> object:
-    # archive_status pulls in the archive machinery (HTTP, thread pools); imported on first
-    # use so notebooks that never call it start faster.
-    if name == "archive_status":
-        from .archive import archive_status
+    if name not in _LAZY:
+        raise AttributeError(f"module 'reccb_analytics' has no attribute {name!r}")
+    import importlib
 
-        return archive_status
-    raise AttributeError(f"module 'reccb_analytics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "__version__",
