@@ -12,12 +12,11 @@ WITH parsed AS (
         reccb_instant(p.RecordingStartTime) AS start_time,
         try_cast(p.ErrorCode AS INTEGER) AS error_code_any,
         try_cast(http_status_raw AS INTEGER) AS http_status,
-        -- every SID in one match (absent ones stand in as valid), so good rows pay one regex
-        regexp_full_match(
-            coalesce(p.RecordingSid, '') || '|' || coalesce(p.AccountSid, 'AC00000000000000000000000000000000')
-            || '|' || coalesce(p.CallSid, 'CA00000000000000000000000000000000')
-            || '|' || coalesce(p.ConferenceSid, 'CF00000000000000000000000000000000'),
-            'RE[0-9a-fA-F]{32}\|AC[0-9a-fA-F]{32}\|CA[0-9a-fA-F]{32}\|CF[0-9a-fA-F]{32}') AS sids_ok
+        -- one match per SID present: cheaper than one match over the SIDs joined together
+        regexp_full_match(p.RecordingSid, 'RE[0-9a-fA-F]{32}')
+            AND (p.AccountSid IS NULL OR regexp_full_match(p.AccountSid, 'AC[0-9a-fA-F]{32}'))
+            AND (p.CallSid IS NULL OR regexp_full_match(p.CallSid, 'CA[0-9a-fA-F]{32}'))
+            AND (p.ConferenceSid IS NULL OR regexp_full_match(p.ConferenceSid, 'CF[0-9a-fA-F]{32}')) AS sids_ok
     FROM cb_raw t
 ), judged AS (
     SELECT *,

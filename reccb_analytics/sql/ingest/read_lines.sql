@@ -6,4 +6,5 @@
 SELECT line
 FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = $nul,
               quote = '', escape = '', auto_detect = false, strict_mode = false,
-              max_line_size = $max_line_bytes, compression = $compression)
+              max_line_size = $max_line_bytes, buffer_size = $buffer_bytes,
+              compression = $compression)
