@@ -19,6 +19,7 @@ status named by ``exit_code``. Anything else is a bug and keeps its traceback.
     + TwilioAuthError             401/403: credentials wrong or missing                  exit 11
   x ArchiveError                  archive/delete safety checks                           exit 12
     + PlanTamperedError           a plan file's hash does not match                      exit 13
+  x ResourceLimitError            DuckDB ran out of memory or temporary disk space       exit 14
 """
 
 from __future__ import annotations
@@ -126,3 +127,10 @@ class PlanTamperedError(ArchiveError):
     """A plan file does not match the hash recorded when it was made."""
 
     exit_code = 13
+
+
+class ResourceLimitError(ReccbError):
+    """DuckDB ran out of memory (RECCB_MEMORY_LIMIT) or of disk for spilling; nothing of the
+    file being loaded was kept."""
+
+    exit_code = 14

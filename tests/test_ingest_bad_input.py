@@ -117,3 +117,21 @@ def test_format_override_and_unknown_format_choice(tmp_path: Path) -> None:
     assert forced.returncode == 0 and "[form]" in forced.stdout
     wrong = reccb("ingest", "callbacks", str(CB / "bodies.log"), "--format", "xml", "--db", str(db))
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_running_out_of_memory_is_a_message_and_its_own_exit_status(tmp_path: Path) -> None:
+    log = tmp_path / "cb.ndjson"
+    log.write_text((GOOD + "\n") * 60_000)  # 8 MB
+    db = tmp_path / "s.duckdb"
+    assert reccb("ingest", "callbacks", str(CB / "flat.ndjson"), "--db", str(db)).returncode == 0
+    before = count(db, "SELECT count(*) FROM callback_deliveries")
+    # 4 MB cannot hold the reader's buffer for an 8 MB file: DuckDB refuses, the run says what to do
+    done = reccb("ingest", "callbacks", str(log), "--db", str(db), env={"RECCB_MEMORY_LIMIT": "4MB"})
+    assert done.returncode == 14, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ran out of memory" in done.stderr and "RECCB_MEMORY_LIMIT" in done.stderr
+    assert count(db, "SELECT count(*) FROM callback_deliveries") == before
+    assert count(db, "SELECT count(*) FROM ingest_files WHERE path LIKE '%cb.ndjson'") == 0
+    # and a memory size that is not one is a configuration error
+    done = reccb("ingest", "callbacks", str(log), "--db", str(db), env={"RECCB_MEMORY_LIMIT": "lots"})
+    assert done.returncode == 2 and "not a memory size" in done.stderr and "Traceback" not in done.stderr

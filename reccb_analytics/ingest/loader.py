@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 
 from .. import db
-from ..exceptions import InputError
+from ..exceptions import InputError, ResourceLimitError
 from . import chunks, files, signatures
 
 log = logging.getLogger(__name__)
@@ -435,10 +435,22 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
              "finished": _now(), "id": ingest_id})
         with timed("commit"):
             con.execute("COMMIT")
+    except duckdb.OutOfMemoryException as exc:
+        _rollback(con)
+        raise ResourceLimitError(
+            f"{file_path}: DuckDB ran out of memory ({_clean_duckdb_message(exc)}); nothing from "
+            "this file was kept. Raise RECCB_MEMORY_LIMIT (now "
+            f"{_scalar(con, 'SELECT current_setting($name)', {'name': 'memory_limit'})}) "
+            "and rerun.") from exc
     except _READ_ERRORS as exc:
+        _rollback(con)
+        if "no space left" in str(exc).lower():
+            raise ResourceLimitError(
+                f"{file_path}: out of disk space (the store, or DuckDB's spill folder next to it: "
+                f"{_clean_duckdb_message(exc)}); nothing from this file was kept. Free space and "
+                "rerun.") from exc
         # What DuckDB's readers say about the file itself (bad UTF-8, truncated gzip, a line
         # over the reader's limit); anything else is a bug and keeps its traceback.
-        _rollback(con)
         raise InputError(_clean_duckdb_message(exc), file_path) from exc
     except BaseException:
         _rollback(con)

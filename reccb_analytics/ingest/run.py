@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
+
 from .. import db
-from ..exceptions import InputError
+from ..exceptions import ConfigError, InputError
 from . import files, signatures
 from .loader import KINDS, FileResult, load_file, timed
 
@@ -70,8 +72,12 @@ def ingest_paths(paths: list[str | os.PathLike[str]], *, kind: str,
     started = time.perf_counter()
     con = db.open_database(db_path)
     try:
-        con.execute("SET memory_limit = $limit",
-                    {"limit": os.environ.get("RECCB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)})
+        limit = os.environ.get("RECCB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        try:
+            con.execute("SET memory_limit = $limit", {"limit": limit})
+        except duckdb.Error as exc:
+            raise ConfigError(f"RECCB_MEMORY_LIMIT={limit!r} is not a memory size "
+                              "(examples: 1GB, 4GB, 800MB)") from exc
         if progress:
             # DuckDB's own bar shows progress inside one big file.
             con.execute("SET enable_progress_bar = true")
