@@ -405,14 +405,16 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
             {"id": ingest_id, "path": str(file_path), "sha": sha, "size": sniffed.size_bytes,
              "fmt": fmt, "kind": kind, "origin": origin, "started": started})
         read = loaded = rejected = 0
-        before = _StoredTimes.of_deliveries(con) if kind == "callbacks" else None
+        before: _StoredTimes | None = None
         if kind == "callbacks":
+            before = _StoredTimes.of_deliveries(con)
             signatures.register(con, auth_token)
         where = {"ingest_id": ingest_id, "source_file": label,
                  "check_signatures": auth_token is not None, "callback_url": callback_url}
         for piece in pieces:
-            # Later pieces' repeats of earlier ones count as duplicates exactly as repeats
-            # within one piece (_drop_duplicates runs over the whole file).
+            # Only recordings files come in pieces; a piece sees the rows of the earlier ones
+            # (same transaction), so repeats across pieces count as duplicates exactly as
+            # repeats within one.
             part = replace(sniffed, path=piece.path, compression=piece.compression)
             with timed(f"load lines {piece.first_line}-"):
                 if kind == "callbacks":
