@@ -3,7 +3,7 @@
 Each command parses its options, makes one library call and prints the result. Errors the user
 can fix are ``ReccbError``s: ``main()`` prints them as one line and exits with their
 ``exit_code`` (see ``reccb_analytics.exceptions``); anything else is a bug and keeps its traceback.
-Command groups live in sibling modules and register themselves in ``_register``.
+Command groups live in sibling modules, listed in ``_COMMANDS`` and imported when used.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import click
 from .. import __version__
 from ..exceptions import ReccbError
 from .common import CONTEXT_SETTINGS
-
 
 # Each command's module, imported only when that command runs (or when --help lists them
 # all): the archive and report modules pull in pandas and HTTP machinery, which `reccb ingest`
