@@ -17,6 +17,7 @@ Every connection runs with ``TimeZone = 'UTC'`` so TIMESTAMPTZ values render as 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -65,8 +66,14 @@ def temporary_setting(con: duckdb.DuckDBPyConnection, name: str, value: Any) -> 
     con.execute(f"SET {name} = $value", {"value": value})
     try:
         yield
-    finally:
-        con.execute(f"SET {name} = $value", {"value": previous})
+    except BaseException:
+        # A statement that failed inside a transaction leaves it aborted, and DuckDB refuses
+        # SET until the caller rolls back: the block's own error is the one to report, and
+        # a caller that sets inside a transaction puts the value back after its rollback.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute(f"SET {name} = $value", {"value": previous})
+        raise
+    con.execute(f"SET {name} = $value", {"value": previous})
 
 
 def schema_migrations() -> list[tuple[int, str]]:

@@ -107,6 +107,18 @@ def test_temporary_setting_puts_the_old_value_back_even_after_an_error() -> None
         pass
 
 
+def test_temporary_setting_reports_the_blocks_own_error_from_an_aborted_transaction() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("BEGIN TRANSACTION")
+    # DuckDB refuses SET in an aborted transaction; that refusal must not hide the real error
+    with pytest.raises(duckdb.InvalidInputException, match="the real problem"), \
+            db.temporary_setting(con, "preserve_insertion_order", False):
+        con.execute("SELECT error('the real problem')")
+    con.execute("ROLLBACK")
+
+
 def test_schema_5_keeps_every_recording_and_one_row_per_sid(db_path: Path, fixtures_dir: Path) -> None:
     from reccb_analytics import load_file
 

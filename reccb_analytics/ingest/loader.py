@@ -123,6 +123,11 @@ class timed:
         log.debug("%s: %.2fs", self.step, time.perf_counter() - self.started)
 
 
+# Settings a load changes inside its transaction (db.temporary_setting). After a failed
+# statement DuckDB refuses SET until the rollback, so _rollback puts these back.
+_LOAD_SETTINGS = ("preserve_insertion_order", "write_buffer_row_group_count")
+
+
 def _any_order(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Append without keeping the query's row order. Each row already carries its line number;
     an order-preserving append leaves a partly filled row group per batch, which the next
@@ -208,7 +213,9 @@ def _callback_ctes(sniffed: files.SniffedFile, fmt: str, lines: str) -> tuple[st
     params: dict[str, Any] = {"max_record_chars": MAX_RECORD_CHARS}
     if fmt in ("csv", "tsv"):
         header, sep = _csv_header(sniffed, fmt, "callbacks")
-        params.update({"sep": sep, "header": header, "header_text": files.header_text(sniffed)})
+        params.update({"sep": sep, "header": header, "header_text": files.header_text(sniffed),
+                       "param_names": [None if name in ("received_at", "http_status") else name
+                                       for name in header]})
     elif fmt not in ("ndjson", "form"):
         raise InputError(f"unknown callback log format {fmt!r}; choose one of "
                          f"{', '.join(files.CALLBACK_FORMATS)}", sniffed.path)
@@ -396,6 +403,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         pieces: Iterator[chunks.Chunk] = iter([chunks.Chunk(file_path, sniffed.compression, 1)])
     else:
         pieces = chunks.line_chunks(file_path, sniffed.compression, sniffed.size_bytes)
+    settings = {name: _scalar(con, "SELECT current_setting($name)", {"name": name})
+                for name in _LOAD_SETTINGS}
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
@@ -438,14 +447,14 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         with timed("commit"):
             con.execute("COMMIT")
     except duckdb.OutOfMemoryException as exc:
-        _rollback(con)
+        _rollback(con, settings)
         raise ResourceLimitError(
             f"{file_path}: DuckDB ran out of memory ({_clean_duckdb_message(exc)}); nothing from "
             "this file was kept. Raise RECCB_MEMORY_LIMIT (now "
             f"{_scalar(con, 'SELECT current_setting($name)', {'name': 'memory_limit'})}) "
             "and rerun.") from exc
     except _READ_ERRORS as exc:
-        _rollback(con)
+        _rollback(con, settings)
         if "no space left" in str(exc).lower():
             raise ResourceLimitError(
                 f"{file_path}: out of disk space (the store, or DuckDB's spill folder next to it: "
@@ -455,7 +464,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         # over the reader's limit); anything else is a bug and keeps its traceback.
         raise InputError(_clean_duckdb_message(exc), file_path) from exc
     except BaseException:
-        _rollback(con)
+        _rollback(con, settings)
         raise
     finally:
         _drop_staging(con)
@@ -472,11 +481,14 @@ def _ingested_same_size(con: duckdb.DuckDBPyConnection, size_bytes: int, kind: s
         {"kind": kind, "size": size_bytes}))
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+def _rollback(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    """Roll the file's transaction back and put back the settings it had before."""
     try:
         con.execute("ROLLBACK")
     except duckdb.Error:
         pass  # the transaction may already be gone
+    for name, value in settings.items():
+        con.execute(f"SET {name} = $value", {"value": value})
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, path: str, sha: str | None, size: int, fmt: str,
