@@ -216,3 +216,98 @@ def test_files_are_recognised_by_sha256_whether_hashed_before_or_during_the_load
     r = load_file(con, copy, kind="callbacks")
     assert (r.already_ingested, r.records_read, r.loaded, r.duplicates) == (True, 2, 0, 2)
     assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(4,)]
+
+
+def _params_by_line(con: duckdb.DuckDBPyConnection, ingest_id: int) -> dict[int, dict[str, str]]:
+    rows = con.execute("SELECT source_line, params FROM callback_deliveries WHERE ingest_id = $id",
+                       {"id": ingest_id}).fetchall()
+    return {line: json.loads(params) for line, params in rows}
+
+
+def _reasons(con: duckdb.DuckDBPyConnection, ingest_id: int) -> dict[int, str]:
+    return dict(con.execute("SELECT source_line, reason FROM rejects WHERE ingest_id = $id",
+                            {"id": ingest_id}).fetchall())
+
+
+def test_form_bodies_decode_names_and_values_exactly(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    base = f"RecordingSid={R6}&RecordingStatus=completed"
+    lines = [
+        # (each at its own time: the delivery id covers the receive time and Twilio's own parameters)
+    # '+' is a space, %XX a byte (names too); a value runs to the end of its item, '=' included
+        f"2026-03-05T10:00:00Z\t{base}&Extra+Name=a+b%20c&Odd%3DKey=x%3Dy=z",
+        # empty items are dropped; a name without '=' has the value ''; an empty name is kept
+        f"2026-03-05T10:00:01Z {base}&&NoEquals&Empty=&=orphan&",
+        # UTF-8 from percent-encoding, and characters JSON must escape
+        f"2026-03-05T10:00:02Z\t{base}&Uni=%C3%A9t%C3%A9+%E2%82%AC&Quote=%22q%22&Back=%5C&Ctl=%01%0A",
+        f"{base}&Dup=1&Dup=2",                                  # a repeated name: rejected
+        f"{base}&Latin1=caf%E9",                                # not UTF-8 once decoded: rejected
+        f"RecordingSid={R2}&RecordingStatus=absent&ErrorCode=16102",  # still loads after them
+    ]
+    log = tmp_path / "bodies.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = load_file(con, log, kind="callbacks")
+    assert (result.format, result.records_read, result.loaded, result.rejected) == ("form", 6, 4, 2)
+    params = _params_by_line(con, result.ingest_id)
+    known = {"RecordingSid": R6, "RecordingStatus": "completed"}
+    assert params[1] == {**known, "Extra Name": "a b c", "Odd=Key": "x=y=z"}
+    assert params[2] == {**known, "NoEquals": "", "Empty": "", "": "orphan"}
+    assert params[3] == {**known, "Uni": "été €", "Quote": '"q"', "Back": "\\", "Ctl": "\x01\n"}
+    assert params[6] == {"RecordingSid": R2, "RecordingStatus": "absent", "ErrorCode": "16102"}
+    assert list(params[1]) == ["RecordingSid", "RecordingStatus", "Extra Name", "Odd=Key"]  # body order
+    assert _reasons(con, result.ingest_id) == {4: "a parameter name appears more than once",
+                                              5: "a parameter is not valid percent-encoded UTF-8"}
+
+
+def test_envelope_raw_body_that_does_not_decode_is_rejected_with_why(con: duckdb.DuckDBPyConnection,
+                                                                     tmp_path: Path) -> None:
+    log = tmp_path / "envelopes.ndjson"
+    entries = [{"received_at": "2026-03-05T10:00:00Z", "body": f"RecordingSid={R6}&RecordingStatus=completed"},
+               {"received_at": "2026-03-05T10:00:01Z", "body": f"RecordingSid={R6}&RecordingStatus=completed&N=%FF"},
+               {"received_at": "2026-03-05T10:00:02Z", "form": f"RecordingSid={R6}&A=1&A=2"}]
+    log.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    result = load_file(con, log, kind="callbacks")
+    assert (result.records_read, result.loaded, result.rejected) == (3, 1, 2)
+    assert _reasons(con, result.ingest_id) == {2: "a parameter is not valid percent-encoded UTF-8",
+                                              3: "a parameter name appears more than once"}
+
+
+def test_csv_quoting_gives_the_fields_a_csv_writer_wrote(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    log = tmp_path / "requests.csv"
+    log.write_text(
+        "received_at,RecordingSid,RecordingStatus,RecordingStartTime,Note,http_status\n"
+        f'2026-03-05T10:00:00Z,{R6},completed,"Thu, 05 Mar 2026 10:59:00 +0100","say ""hi"", twice",200\n'
+        f'2026-03-05T10:00:01Z,{R6},completed,,"",204\n'         # empty fields are left out
+        f'"2026-03-05T10:00:02Z","{R6}","absent",,"""",\n'        # every field quoted; a lone quote
+        f'2026-03-05T10:00:03Z,{R6},completed,,x"y,200\n'        # a quote inside an unquoted field
+        f'2026-03-05T10:00:04Z,{R6},completed,,"open,200\n'      # a quote never closed
+        f'2026-03-05T10:00:05Z,{R6},completed,,"a"b,200\n')      # text after a closing quote
+    result = load_file(con, log, kind="callbacks")
+    assert (result.records_read, result.loaded, result.rejected) == (6, 3, 3)
+    params = _params_by_line(con, result.ingest_id)
+    assert params[2] == {"RecordingSid": R6, "RecordingStatus": "completed",
+                         "RecordingStartTime": "Thu, 05 Mar 2026 10:59:00 +0100", "Note": 'say "hi", twice'}
+    assert params[3] == {"RecordingSid": R6, "RecordingStatus": "completed"}
+    assert params[4] == {"RecordingSid": R6, "RecordingStatus": "absent", "Note": '"'}
+    got = con.execute("SELECT source_line, start_time, http_status FROM callback_deliveries "
+                      "WHERE ingest_id = $id ORDER BY 1", {"id": result.ingest_id}).fetchall()
+    assert got == [(2, utc(2026, 3, 5, 9, 59), 200), (3, None, 204), (4, None, None)]
+    assert _reasons(con, result.ingest_id) == {5: "malformed CSV quoting", 6: "malformed CSV quoting",
+                                              7: "malformed CSV quoting"}
+
+
+def test_a_load_that_fails_midway_reports_its_error_and_leaves_store_and_settings(
+        con: duckdb.DuckDBPyConnection) -> None:
+    from reccb_analytics.exceptions import InputError
+    from reccb_analytics.ingest.loader import install_macros
+
+    install_macros(con)
+    settings = "SELECT current_setting('preserve_insertion_order'), current_setting('write_buffer_row_group_count')"
+    before = con.execute(settings).fetchall()
+    # a statement that fails inside the file's insert (here a macro made to fail)
+    con.execute("CREATE OR REPLACE TEMP MACRO reccb_form_items(body) AS [error('insert failed: ' || body)]")
+    with pytest.raises(InputError, match="insert failed"):
+        load_file(con, CB / "bodies.log", kind="callbacks")
+    assert con.execute("SELECT count(*) FROM callback_deliveries").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]
+    # the file's load changed these inside its transaction; the rollback put them back
+    assert con.execute(settings).fetchall() == before

@@ -1,28 +1,38 @@
 -- (CTE cb_raw) Form-encoded request bodies, one per line, optionally preceded by an ISO-8601
--- time and a tab or a space.
+-- time and a tab or a space. Only a line starting with a digit can carry a time, so the regex
+-- runs on those alone. Names and values are decoded once, into two lists (macros.sql,
+-- reccb_form_...): params is the JSON text built from them, p a lookup in them.
 WITH lines AS (
     SELECT line_no, line,
            line IS NULL OR trim(line) = '' AS skip,
-           regexp_extract(line, '^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)[\t ]', 1) AS ts
+           CASE WHEN regexp_matches(line, '^[0-9]')
+                THEN regexp_extract(line, '^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)[\t ]', 1)
+                ELSE '' END AS ts
     FROM ingest_lines
 ), split AS (
     SELECT line_no, line, skip, nullif(ts, '') AS received_raw,
            trim(CASE WHEN ts <> '' THEN substr(line, length(ts) + 2) ELSE line END) AS body
     FROM lines
-), decoded AS (
-    SELECT *, CASE WHEN NOT skip AND length(line) <= $max_record_chars AND body LIKE '%=%'
-                   THEN reccb_form_to_json(body) END AS params
+), items AS (
+    SELECT *, CASE WHEN NOT skip AND reccb_fits(line, $max_record_chars) AND contains(body, '=')
+                   THEN reccb_form_items(body) END AS items
     FROM split
+), decoded AS (
+    SELECT line_no, line, skip, received_raw, body,
+           reccb_form_names(items) AS names, reccb_form_values(items) AS vals
+    FROM items
+), judged AS (
+    SELECT *, reccb_pairs_problem(names, vals) AS problem
+    FROM decoded
 )
 SELECT
     line_no,
     skip,
     line AS raw_text,
     CASE WHEN skip THEN NULL
-         WHEN length(line) > $max_record_chars
-              THEN reccb_too_long(line, $max_record_chars)
-         WHEN body NOT LIKE '%=%' THEN 'not a form-encoded request body'
-         WHEN params IS NULL THEN 'a parameter name appears more than once'
+         WHEN NOT reccb_fits(line, $max_record_chars) THEN reccb_too_long(line, $max_record_chars)
+         WHEN NOT contains(body, '=') THEN 'not a form-encoded request body'
+         ELSE problem
     END AS parse_error,
     received_raw,
     CAST(NULL AS VARCHAR) AS method,
@@ -31,6 +41,6 @@ SELECT
     CAST(NULL AS VARCHAR) AS signature,
     CAST(NULL AS VARCHAR) AS signature_settings,
     CAST(NULL AS VARCHAR) AS idempotency_token,
-    params,
-    reccb_twilio_params(params) AS p
-FROM decoded
+    CASE WHEN problem IS NULL THEN reccb_pairs_json(names, vals) END AS params,
+    reccb_twilio_params_of(names, vals) AS p
+FROM judged

@@ -46,6 +46,9 @@ SELECT
          WHEN NOT fits THEN reccb_too_long(line, $max_record_chars)
          WHEN e IS NULL THEN 'invalid JSON'
          WHEN NOT is_object THEN 'not a JSON object'
+         -- a raw form body that decodes to no parameters says why (shaped's order of choice)
+         WHEN params IS NULL AND json_type(e.body) = 'VARCHAR' THEN reccb_form_problem(e.body ->> '$')
+         WHEN params IS NULL AND json_type(e.form) = 'VARCHAR' THEN reccb_form_problem(e.form ->> '$')
     END AS parse_error,
     coalesce(e.received_at, e."timestamp", e.time, e."@timestamp") AS received_raw,
     upper(e.method) AS method,
