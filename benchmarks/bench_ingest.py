@@ -15,6 +15,7 @@ With --repeat N the three are measured N times, interleaved, and the median rati
     python benchmarks/bench_ingest.py                # 5,000,000 lines
     python benchmarks/bench_ingest.py --repeat 3     # medians of three rounds
     python benchmarks/bench_ingest.py --lines 500000 # quicker
+    python benchmarks/bench_ingest.py --floor        # also the floor (see --help)
 """
 
 from __future__ import annotations
@@ -37,6 +38,31 @@ STEP = textwrap.dedent("""
         import duckdb
         con = duckdb.connect(workdir + "/bare.duckdb")
         con.execute("CREATE TABLE t AS SELECT * FROM read_json($p, format='newline_delimited')", {"p": path})
+        con.close()
+    elif step == "floor":
+        # What any load that keeps line numbers and the whole request costs, before the work
+        # issue 2 adds on top (delivery ids, validation with reasons, duplicates, accounting):
+        # the lines table, one json_transform per line, typed columns and params, as reccb does.
+        import duckdb
+        con = duckdb.connect(workdir + "/floor.duckdb")
+        con.execute("SET memory_limit = '1GB'")
+        con.execute("CREATE TEMP TABLE lines AS SELECT line FROM read_csv($p, columns = {'line': 'VARCHAR'}, "
+                    "header = false, delim = chr(0), quote = '', escape = '', auto_detect = false, "
+                    "buffer_size = 33554432)", {"p": path})
+        con.execute('''CREATE TABLE t (line_no BIGINT, received_at TIMESTAMPTZ, recording_sid VARCHAR,
+            account_sid VARCHAR, call_sid VARCHAR, status VARCHAR, duration_s INTEGER, channels INTEGER,
+            start_time TIMESTAMPTZ, source VARCHAR, error_code INTEGER,
+            recording_url VARCHAR USING COMPRESSION zstd, params JSON USING COMPRESSION zstd)''')
+        con.execute("SET preserve_insertion_order = false")
+        con.execute('''INSERT INTO t SELECT rowid + 1, e.received_at::TIMESTAMPTZ, e.RecordingSid, e.AccountSid,
+            e.CallSid, e.RecordingStatus, e.RecordingDuration::INTEGER, e.RecordingChannels::INTEGER,
+            strptime(e.RecordingStartTime, '%a, %d %b %Y %H:%M:%S %z'), e.RecordingSource,
+            nullif(e.ErrorCode::INTEGER, 0), e.RecordingUrl, line::JSON
+            FROM (SELECT rowid, line, json_transform(line, '{"received_at": "VARCHAR", "AccountSid": "VARCHAR",
+                "CallSid": "VARCHAR", "RecordingSid": "VARCHAR", "RecordingUrl": "VARCHAR",
+                "RecordingStatus": "VARCHAR", "RecordingDuration": "VARCHAR", "RecordingChannels": "VARCHAR",
+                "RecordingStartTime": "VARCHAR", "RecordingSource": "VARCHAR", "ErrorCode": "VARCHAR"}') AS e
+                  FROM lines)''')
         con.close()
     elif step == "pandas":
         import duckdb, pandas as pd
@@ -112,6 +138,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of bare/reccb/pandas (medians)")
     parser.add_argument("--skip-pandas", action="store_true", help="pandas needs ~7 GB for 5M lines")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the floor: lines, parse, typed columns and params, nothing else")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -120,7 +148,7 @@ def main() -> None:
         t0 = time.perf_counter()
         make_log(log, args.lines)
         print(f"generated {args.lines:,} lines ({log.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t0:.1f}s")
-        steps = ["bare", "reccb"] + ([] if args.skip_pandas else ["pandas"])
+        steps = ["bare", "reccb"] + (["floor"] if args.floor else []) + ([] if args.skip_pandas else ["pandas"])
         rounds: list[dict] = []
         for number in range(args.repeat):
             for stale in work.glob("*.duckdb*"):
@@ -142,6 +170,10 @@ def main() -> None:
             pandas = [r["pandas"]["seconds"] / r["reccb"]["seconds"] for r in rounds]
             label = "median of " + ", ".join(f"{x:.2f}" for x in pandas) if args.repeat > 1 else ""
             print(f"reccb / pandas speed: {statistics.median(pandas):.2f}x   (target >= 3x) {label}")
+            if args.floor:
+                floor = [r["pandas"]["seconds"] / r["floor"]["seconds"] for r in rounds]
+                print(f"floor / pandas speed: {statistics.median(floor):.2f}x   (no ids, validation, "
+                      "duplicates or accounting)")
         print(f"reccb peak RSS:       {max(r['reccb']['rss'] for r in rounds) / 2**30:.2f} GiB (target < 2 GiB)")
         print(f"re-ingest:            {rounds[0]['again']['seconds']:.2f}s")
 
