@@ -94,15 +94,17 @@ _DOCUMENT_FORMATS = ("api-page", "api-object", "json-array")
 _READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
-_MACRO_MARK = "reccb_recording_fields"
+# The last macro macros.sql creates: when it exists, so do all the others.
+_MACRO_PROBE = "SELECT reccb_seen_in(NULL, false, NULL)"
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temporary SQL macros the ingest statements use, once per connection (a sync
     loads many small files through one connection)."""
-    # Probing one macro is ~0.1 ms; listing duckdb_functions() cost ~0.1 s per load in a sync.
+    # Probing a small macro is ~0.5 ms (one with a JSON schema 1.7 ms); listing
+    # duckdb_functions() cost ~0.1 s per load in a sync.
     try:
-        con.execute(f"SELECT {_MACRO_MARK}('{{}}')").fetchall()
+        con.execute(_MACRO_PROBE).fetchall()
         return
     except duckdb.CatalogException:
         pass
@@ -403,8 +405,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         pieces: Iterator[chunks.Chunk] = iter([chunks.Chunk(file_path, sniffed.compression, 1)])
     else:
         pieces = chunks.line_chunks(file_path, sniffed.compression, sniffed.size_bytes)
-    settings = {name: _scalar(con, "SELECT current_setting($name)", {"name": name})
-                for name in _LOAD_SETTINGS}
+    settings = dict(zip(_LOAD_SETTINGS, con.execute(
+        "SELECT current_setting($order), current_setting($buffer)",
+        dict(zip(("order", "buffer"), _LOAD_SETTINGS, strict=True))).fetchall()[0], strict=True))
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))

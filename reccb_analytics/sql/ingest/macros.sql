@@ -146,6 +146,7 @@ CREATE OR REPLACE TEMP MACRO reccb_recording_fields(j) AS
                "error_code":"VARCHAR","errorCode":"VARCHAR","media_url":"VARCHAR","mediaUrl":"VARCHAR",
                "uri":"VARCHAR","encryption_details":"JSON","encryptionDetails":"JSON",
                "encrypted":"VARCHAR"}');
+-- Keep this one last: the loader probes it to know that every macro above exists.
 -- Where a recording was seen (first_seen_in/last_seen_in): the file, or 'api:<AccountSid>' of
 -- the account listed; for a sync load of several accounts (per_account), each recording's own.
 CREATE OR REPLACE TEMP MACRO reccb_seen_in(account_sid, per_account, source_file) AS
