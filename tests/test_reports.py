@@ -305,13 +305,13 @@ def test_database_given_twice_differently_is_an_error(tmp_path: Path) -> None:
 
 def test_a_credential_is_never_a_parameter(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok-8d1e5c0f9b")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", FAKE_TOKEN)
     with pytest.raises(ReportParameterError, match=r"\$TWILIO_AUTH_TOKEN"):
         reports.prepare_parameters(reports.get_report("storage_costs"),
-                                   {"currency": "tok-8d1e5c0f9b"}, db_path=tmp_path / "x")
+                                   {"currency": FAKE_TOKEN}, db_path=tmp_path / "x")
     with pytest.raises(ReportParameterError, match=r"\$TWILIO_AUTH_TOKEN"):
         reports.prepare_parameters(reports.get_report("retention"),
-                                   {"out_csv": "/tmp/tok-8d1e5c0f9b.csv"}, db_path=tmp_path / "x")
+                                   {"out_csv": f"/tmp/{FAKE_TOKEN}.csv"}, db_path=tmp_path / "x")
 
 
 # --------------------------------------------------------------------------- database checks
