@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -67,13 +68,29 @@ def temporary_setting(con: duckdb.DuckDBPyConnection, name: str, value: Any) -> 
     try:
         yield
     except BaseException:
-        # A statement that failed inside a transaction leaves it aborted, and DuckDB refuses
-        # SET until the caller rolls back: the block's own error is the one to report, and
-        # a caller that sets inside a transaction puts the value back after its rollback.
-        with contextlib.suppress(duckdb.TransactionException):
+        try:
             con.execute(f"SET {name} = $value", {"value": previous})
+        except duckdb.TransactionException:
+            # A statement that failed inside a transaction leaves it aborted, and DuckDB
+            # refuses SET until the rollback: the block's own error is the one to report, and
+            # rollback() puts the value back (an outer block of the same name exits last).
+            _UNRESTORED.setdefault(con, {})[name] = previous
         raise
     con.execute(f"SET {name} = $value", {"value": previous})
+
+
+# Settings temporary_setting could not put back inside an aborted transaction, per connection.
+_UNRESTORED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any, and put back the settings temporary_setting
+    could not restore inside it."""
+    with contextlib.suppress(duckdb.Error):  # the transaction may already be gone
+        con.execute("ROLLBACK")
+    for name, value in _UNRESTORED.pop(con, {}).items():
+        con.execute(f"SET {name} = $value", {"value": value})
 
 
 def schema_migrations() -> list[tuple[int, str]]:

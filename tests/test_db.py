@@ -111,12 +111,18 @@ def test_temporary_setting_reports_the_blocks_own_error_from_an_aborted_transact
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
     con.execute("BEGIN TRANSACTION")
     # DuckDB refuses SET in an aborted transaction; that refusal must not hide the real error
     with pytest.raises(duckdb.InvalidInputException, match="the real problem"), \
+            db.temporary_setting(con, "preserve_insertion_order", True), \
             db.temporary_setting(con, "preserve_insertion_order", False):
         con.execute("SELECT error('the real problem')")
-    con.execute("ROLLBACK")
+    # refused inside the aborted transaction, the value from before both blocks comes back
+    # with the rollback
+    db.rollback(con)
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [(False,)]
+    db.rollback(con)  # no transaction and nothing to restore: nothing happens
 
 
 def test_schema_5_keeps_every_recording_and_one_row_per_sid(db_path: Path, fixtures_dir: Path) -> None:

@@ -125,11 +125,6 @@ class timed:
         log.debug("%s: %.2fs", self.step, time.perf_counter() - self.started)
 
 
-# Settings a load changes inside its transaction (db.temporary_setting). After a failed
-# statement DuckDB refuses SET until the rollback, so _rollback puts these back.
-_LOAD_SETTINGS = ("preserve_insertion_order", "write_buffer_row_group_count")
-
-
 def _any_order(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Append without keeping the query's row order. Each row already carries its line number;
     an order-preserving append leaves a partly filled row group per batch, which the next
@@ -405,9 +400,6 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         pieces: Iterator[chunks.Chunk] = iter([chunks.Chunk(file_path, sniffed.compression, 1)])
     else:
         pieces = chunks.line_chunks(file_path, sniffed.compression, sniffed.size_bytes)
-    settings = dict(zip(_LOAD_SETTINGS, con.execute(
-        "SELECT current_setting($order), current_setting($buffer)",
-        dict(zip(("order", "buffer"), _LOAD_SETTINGS, strict=True))).fetchall()[0], strict=True))
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = int(_scalar(con, "SELECT nextval('ingest_id_seq')"))
@@ -450,14 +442,14 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         with timed("commit"):
             con.execute("COMMIT")
     except duckdb.OutOfMemoryException as exc:
-        _rollback(con, settings)
+        db.rollback(con)
         raise ResourceLimitError(
             f"{file_path}: DuckDB ran out of memory ({_clean_duckdb_message(exc)}); nothing from "
             "this file was kept. Raise RECCB_MEMORY_LIMIT (now "
             f"{_scalar(con, 'SELECT current_setting($name)', {'name': 'memory_limit'})}) "
             "and rerun.") from exc
     except _READ_ERRORS as exc:
-        _rollback(con, settings)
+        db.rollback(con)
         if "no space left" in str(exc).lower():
             raise ResourceLimitError(
                 f"{file_path}: out of disk space (the store, or DuckDB's spill folder next to it: "
@@ -467,7 +459,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *, k
         # over the reader's limit); anything else is a bug and keeps its traceback.
         raise InputError(_clean_duckdb_message(exc), file_path) from exc
     except BaseException:
-        _rollback(con, settings)
+        db.rollback(con)
         raise
     finally:
         _drop_staging(con)
@@ -482,16 +474,6 @@ def _ingested_same_size(con: duckdb.DuckDBPyConnection, size_bytes: int, kind: s
         con, "SELECT count(*) > 0 FROM ingest_files WHERE kind = $kind AND finished_at IS NOT NULL "
              "AND sha256 IS NOT NULL AND (size_bytes = $size OR size_bytes IS NULL)",
         {"kind": kind, "size": size_bytes}))
-
-
-def _rollback(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
-    """Roll the file's transaction back and put back the settings it had before."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # the transaction may already be gone
-    for name, value in settings.items():
-        con.execute(f"SET {name} = $value", {"value": value})
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, path: str, sha: str | None, size: int, fmt: str,
